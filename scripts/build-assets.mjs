@@ -1,0 +1,15 @@
+// Copies the front-end packages installed by npm into the web app's static
+// folder. Run by `make setup`; the output is not committed.
+import { copyFileSync, mkdirSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const out = join(root, "src", "veritrail", "web", "static", "vendor");
+const assets = [["htmx.org/dist/htmx.min.js", "htmx.min.js"]];
+
+mkdirSync(out, { recursive: true });
+for (const [from, to] of assets) {
+  copyFileSync(join(root, "node_modules", from), join(out, to));
+}
+console.log(`web assets: ${assets.length} file(s) built into ${out}`);

@@ -1,0 +1,64 @@
+"""The actor behind every read and write.
+
+National authorities act for their own state only; secretariat roles see
+every state's declarations. The full confidentiality policy builds on this.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from veritrail.errors import Forbidden
+
+
+class Role(StrEnum):
+    NA_SUBMITTER = "na_submitter"
+    NA_VIEWER = "na_viewer"
+    ANALYST = "analyst"
+    INSPECTOR = "inspector"
+    INVESTIGATOR = "investigator"
+    AUDITOR = "auditor"
+    ADMIN = "admin"
+    OPERATOR = "operator"
+
+
+NATIONAL = frozenset({Role.NA_SUBMITTER, Role.NA_VIEWER})
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    username: str
+    role: Role
+    state: str | None = None  # ISO 3166-1 alpha-3, for national authorities
+    organisation_id: str | None = None
+    display_name: str = ""
+
+    @property
+    def is_national(self) -> bool:
+        return self.role in NATIONAL
+
+    def may_read_state(self, state: str) -> bool:
+        return not self.is_national or self.state == state
+
+    def may_submit_for(self, state: str) -> bool:
+        if self.role is Role.OPERATOR:
+            return True
+        return self.role is Role.NA_SUBMITTER and self.state == state
+
+    def require_read(self, state: str) -> None:
+        if not self.may_read_state(state):
+            raise Forbidden("you may only see your own state's declarations")
+
+    def require_submit(self, state: str) -> None:
+        if not self.may_submit_for(state):
+            if self.is_national:
+                raise Forbidden(
+                    f"you may only submit declarations for {self.state}, not for {state}"
+                )
+            raise Forbidden("only a national authority submitter may submit declarations")
+
+
+OPERATOR = Actor(username="operator", role=Role.OPERATOR, display_name="Local operator")
+
+__all__ = ["NATIONAL", "OPERATOR", "Actor", "Role"]

@@ -1,0 +1,306 @@
+"""Every write to declarations: drafts, submissions and amendments.
+
+Each ``do_*`` function owns one transaction that writes the record, its
+version and its audit row together; nothing is stored from invalid input.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from veritrail.access import Actor
+from veritrail.actions import audit
+from veritrail.actions.context import Context
+from veritrail.declarations.document import ParsedDeclaration, content_hash
+from veritrail.declarations.models import Lifecycle, SubmissionResult
+from veritrail.declarations.validate import validate
+from veritrail.errors import Conflict, NotFound, Problem, ValidationFailed
+from veritrail.reference import states
+from veritrail.regimes.model import DeclarationType, SectionKind
+from veritrail.store.models import Blob, Declaration, DeclarationVersion
+
+
+def new_declaration_id() -> str:
+    return "D-" + uuid.uuid4().hex[:16].upper()
+
+
+def _apply_state(parsed: ParsedDeclaration, state: str | None) -> dict[str, Any]:
+    """The document with the state given on the command line or form filled in."""
+    document = dict(parsed.document)
+    if state is None:
+        return document
+    wanted = states.lookup(state)
+    if wanted is None:
+        raise ValidationFailed(
+            [Problem("/state", "unknown_state",
+                     f"{state!r} is not a known state; use an ISO 3166-1 alpha-3 code such as FRA")]
+        )
+    declared = document.get("state")
+    if declared in (None, ""):
+        document["state"] = wanted.alpha3
+    else:
+        found = states.lookup(str(declared))
+        if found is not None and found.alpha3 != wanted.alpha3:
+            raise ValidationFailed(
+                [Problem(parsed.locate("/state"), "state_mismatch",
+                         f"the file declares {found.alpha3} but is submitted for {wanted.alpha3}")]
+            )
+    return document
+
+
+def _line_count(document: dict[str, Any], dtype: DeclarationType) -> int:
+    data = document.get("data") or {}
+    return sum(
+        len(data.get(s.id) or []) for s in dtype.sections if s.kind is SectionKind.TABLE
+    )
+
+
+def _locate_all(parsed: ParsedDeclaration, problems: list[Problem]) -> list[Problem]:
+    if not parsed.locations:
+        return problems
+    return [
+        Problem(parsed.locate(p.path), p.code, p.message, p.severity, field=p.path)
+        for p in problems
+    ]
+
+
+def _ensure_blob(session: Session, sha256: str, size: int, media_type: str) -> None:
+    if session.get(Blob, sha256) is None:
+        session.add(Blob(sha256=sha256, size=size, media_type=media_type))
+
+
+def _find_target(
+    session: Session, document: dict[str, Any], dtype: DeclarationType, actor: Actor, now: datetime
+) -> Declaration:
+    """The declaration this submission belongs to, existing or new."""
+    if document.get("id"):
+        found = session.get(Declaration, document["id"], with_for_update=True)
+        if found is None or not actor.may_read_state(found.state):
+            raise NotFound(f"no declaration with id {document['id']!r} to amend")
+        same = (found.regime, found.type, found.state, found.period) == (
+            document["regime"], document["type"], document["state"], document["period"])
+        if not same:
+            raise Conflict(
+                f"declaration {found.id} is {found.regime}/{found.type} of {found.state} for "
+                f"{found.period}; an amendment cannot change regime, type, state or period"
+            )
+        return found
+    if dtype.expected == "every_party":
+        existing = session.scalars(
+            select(Declaration).where(
+                Declaration.state == document["state"],
+                Declaration.regime == document["regime"],
+                Declaration.type == document["type"],
+                Declaration.period == document["period"],
+            )
+        ).first()
+        if existing is not None:
+            if existing.status != Lifecycle.DRAFT:
+                raise Conflict(
+                    f"{existing.state} has already submitted {dtype.key} for {existing.period} "
+                    f"as declaration {existing.id}; to amend it, put \"id\": \"{existing.id}\" "
+                    "in the file",
+                    id=existing.id,
+                )
+            return existing
+    declaration = Declaration(
+        id=new_declaration_id(),
+        regime=document["regime"],
+        type=document["type"],
+        state=document["state"],
+        period=document["period"],
+        status=Lifecycle.DRAFT,
+        classification=dtype.classification.value,
+        current_version=0,
+        created_at=now,
+        created_by=actor.username,
+        updated_at=now,
+    )
+    session.add(declaration)
+    return declaration
+
+
+def do_submit_declaration(
+    ctx: Context,
+    *,
+    actor: Actor,
+    parsed: ParsedDeclaration,
+    original: bytes | None = None,
+    filename: str | None = None,
+    media_type: str = "application/json",
+    state: str | None = None,
+    language: str = "en",
+    note: str | None = None,
+    now: datetime | None = None,
+) -> SubmissionResult:
+    """Validate and store a submission or an amendment, with its original file.
+
+    Raises :class:`ValidationFailed` carrying every problem when the document is
+    invalid, and stores nothing in that case.
+    """
+    document = _apply_state(parsed, state)
+    result = validate(document, ctx.registry, language=language)
+    if not result.valid:
+        raise ValidationFailed(_locate_all(parsed, result.problems))
+    doc = result.document
+    actor.require_submit(doc["state"])
+    dtype = ctx.registry.declaration_type(doc["regime"], doc["type"])
+    now = now or datetime.now(UTC)
+    try:
+        with ctx.sessions() as session, session.begin():
+            declaration = _find_target(session, doc, dtype, actor, now)
+            doc["id"] = declaration.id
+            digest = content_hash(doc)
+            amendment = declaration.current_version > 0
+            if amendment:
+                previous = session.scalars(
+                    select(DeclarationVersion.content_sha256).where(
+                        DeclarationVersion.declaration_id == declaration.id,
+                        DeclarationVersion.version == declaration.current_version,
+                    )
+                ).one()
+                if previous == digest:
+                    raise Conflict(
+                        f"identical to version {declaration.current_version} of "
+                        f"{declaration.id}; nothing to amend"
+                    )
+            original_sha = None
+            if original is not None:
+                original_sha = ctx.blobs.put(original)
+                _ensure_blob(session, original_sha, len(original), media_type)
+            version = declaration.current_version + 1
+            session.add(
+                DeclarationVersion(
+                    declaration_id=declaration.id,
+                    version=version,
+                    document=doc,
+                    content_sha256=digest,
+                    original_sha256=original_sha,
+                    original_filename=(filename or "")[-255:] or None,
+                    source_format=parsed.source_format,
+                    line_count=_line_count(doc, dtype),
+                    submitted_at=now,
+                    submitted_by=actor.username,
+                    note=note,
+                )
+            )
+            declaration.current_version = version
+            declaration.status = Lifecycle.AMENDED if amendment else Lifecycle.SUBMITTED
+            declaration.nothing_to_declare = bool(doc.get("nothing_to_declare"))
+            declaration.first_submitted_at = declaration.first_submitted_at or now
+            declaration.updated_at = now
+            declaration.draft = None
+            audit.record(
+                session,
+                actor=actor,
+                action="declaration.amend" if amendment else "declaration.submit",
+                record_type="declaration",
+                record_id=declaration.id,
+                version=version,
+                content_sha256=digest,
+                original_sha256=original_sha,
+            )
+    except IntegrityError as exc:
+        raise Conflict(
+            "another submission for this declaration was stored at the same moment; "
+            "reload it and submit again"
+        ) from exc
+    return SubmissionResult(
+        id=declaration.id,
+        version=version,
+        state=declaration.state,
+        regime=declaration.regime,
+        type=declaration.type,
+        period=declaration.period,
+        status=Lifecycle(declaration.status),
+        content_sha256=digest,
+        original_sha256=original_sha,
+        submitted_at=now,
+        amendment=amendment,
+        warnings=[p.as_dict() for p in _locate_all(parsed, result.warnings)],
+    )
+
+
+def do_save_draft(
+    ctx: Context,
+    *,
+    actor: Actor,
+    document: dict[str, Any],
+    language: str = "en",
+    now: datetime | None = None,
+) -> tuple[str, list[Problem]]:
+    """Keep unfinished work: stores the document as the draft of its declaration.
+
+    The header (regime, type, state, period) must be valid; the data may still
+    have problems, which are returned so the user sees them all.
+    """
+    result = validate(document, ctx.registry, language=language)
+    header_paths = ("/regime", "/type", "/state", "/period", "/id", "/format", "")
+    header_errors = [p for p in result.errors if p.path in header_paths]
+    if header_errors or "state" not in result.document or "period" not in result.document:
+        raise ValidationFailed(header_errors or result.errors)
+    doc = result.document
+    actor.require_submit(doc["state"])
+    dtype = ctx.registry.declaration_type(doc["regime"], doc["type"])
+    now = now or datetime.now(UTC)
+    draft = dict(document)
+    draft.update({k: doc[k] for k in ("regime", "type", "state", "period")})
+    with ctx.sessions() as session, session.begin():
+        declaration = _find_target(session, doc, dtype, actor, now)
+        declaration.draft = draft
+        declaration.updated_at = now
+        audit.record(
+            session,
+            actor=actor,
+            action="declaration.draft",
+            record_type="declaration",
+            record_id=declaration.id,
+        )
+        declaration_id = declaration.id
+    return declaration_id, result.problems
+
+
+def do_prefill_draft(
+    ctx: Context,
+    *,
+    actor: Actor,
+    regime: str,
+    type_: str,
+    state: str,
+    period: int,
+) -> str:
+    """Start the declaration for ``period`` from the latest version of the last one."""
+    actor.require_submit(state)
+    with ctx.sessions() as session:
+        last = session.scalars(
+            select(Declaration)
+            .where(
+                Declaration.state == state,
+                Declaration.regime == regime,
+                Declaration.type == type_,
+                Declaration.period < period,
+                Declaration.current_version > 0,
+            )
+            .order_by(Declaration.period.desc())
+        ).first()
+        if last is None:
+            raise NotFound(f"{state} has no earlier {regime}/{type_} declaration to start from")
+        document = session.scalars(
+            select(DeclarationVersion.document).where(
+                DeclarationVersion.declaration_id == last.id,
+                DeclarationVersion.version == last.current_version,
+            )
+        ).one()
+    draft = {k: v for k, v in document.items() if k != "id"}
+    draft["period"] = period
+    declaration_id, _problems = do_save_draft(ctx, actor=actor, document=draft)
+    return declaration_id
+
+
+__all__ = ["do_prefill_draft", "do_save_draft", "do_submit_declaration", "new_declaration_id"]

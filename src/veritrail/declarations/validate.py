@@ -1,0 +1,353 @@
+"""Check a canonical declaration against its regime pack, reporting every problem.
+
+The validator never stops at the first problem: it walks the whole document
+and returns all of them, each with a JSON pointer, a stable code and a message
+in the reader's language. It also returns the document normalised (states as
+alpha-3, decimals as plain strings, choices in their canonical spelling), which
+is what gets stored and hashed.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+from weakref import WeakKeyDictionary
+
+from veritrail.declarations.document import FORMAT, HEADER_KEYS, pointer
+from veritrail.declarations.fields import Checker, make_checker
+from veritrail.errors import NotFound, Problem, ValidationFailed
+from veritrail.i18n import translator
+from veritrail.reference import states
+from veritrail.regimes.loader import Registry
+from veritrail.regimes.model import (
+    AtLeastOneRule,
+    DeclarationType,
+    FieldSpec,
+    SectionKind,
+    SectionSpec,
+    ThresholdRule,
+)
+
+UNIT_TO_KG = {"g": Decimal("0.001"), "kg": Decimal(1), "t": Decimal(1000)}
+
+
+@dataclass
+class ValidationResult:
+    document: dict[str, Any]
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "warning"]
+
+    @property
+    def valid(self) -> bool:
+        return not self.errors
+
+    def raise_for_errors(self) -> None:
+        if not self.valid:
+            raise ValidationFailed(self.problems)
+
+
+@dataclass(frozen=True)
+class _CompiledSection:
+    spec: SectionSpec
+    checkers: dict[str, tuple[FieldSpec, Checker]]
+
+
+class _Reporter:
+    def __init__(self, language: str) -> None:
+        self.t = translator(language)
+        self.language = language
+        self.problems: list[Problem] = []
+
+    def add(
+        self,
+        path: str,
+        code: str,
+        message: str,
+        params: dict[str, Any] | None = None,
+        *,
+        label: str | None = None,
+        severity: str = "error",
+    ) -> None:
+        text = self.t.gettext(message).format(**(params or {}))
+        if label:
+            text = f"{label}: {text}"
+        self.problems.append(Problem(path=path, code=code, message=text, severity=severity))
+
+
+_COMPILED: WeakKeyDictionary[Registry, dict[str, dict[str, _CompiledSection]]] = (
+    WeakKeyDictionary()
+)
+
+
+def _compile(registry: Registry, dtype: DeclarationType) -> dict[str, _CompiledSection]:
+    """Checkers for every field of ``dtype``, built once per registry."""
+    per_registry = _COMPILED.setdefault(registry, {})
+    if dtype.key not in per_registry:
+        lists = registry.regime(dtype.regime).lists
+        per_registry[dtype.key] = {
+            s.id: _CompiledSection(s, {f.id: (f, make_checker(f, lists)) for f in s.fields})
+            for s in dtype.sections
+        }
+    return per_registry[dtype.key]
+
+
+def validate(document: Any, registry: Registry, *, language: str = "en") -> ValidationResult:
+    """Validate ``document`` against its regime pack; never raises for bad input."""
+    report = _Reporter(language)
+    if not isinstance(document, dict):
+        report.add("", "not_an_object", "a declaration must be a JSON object")
+        return ValidationResult({}, report.problems)
+    out: dict[str, Any] = {"format": FORMAT}
+    dtype = _header(document, registry, out, report)
+    if dtype is None:
+        return ValidationResult(out, report.problems)
+    data = document.get("data", {})
+    if out.get("nothing_to_declare"):
+        if data not in ({}, None, []) and any(_has_content(v) for v in _values(data)):
+            report.add("/data", "data_with_nothing_to_declare",
+                       "a declaration of nothing to declare must carry no data")
+        out["data"] = {}
+        return ValidationResult(out, report.problems)
+    if not isinstance(data, dict):
+        report.add("/data", "not_an_object", "data must be an object with one entry per section")
+        return ValidationResult(out, report.problems)
+    compiled = _compile(registry, dtype)
+    for key in data:
+        if key not in compiled:
+            report.add(pointer("data", key), "unknown_section",
+                       "unknown section {name!r}; the sections are: {known}",
+                       {"name": str(key)[:60], "known": ", ".join(compiled)})
+    out_data: dict[str, Any] = {}
+    for section_id, section in compiled.items():
+        value = data.get(section_id)
+        if section.spec.kind is SectionKind.FORM:
+            out_data[section_id] = _form(section, value, report)
+        else:
+            out_data[section_id] = _table(section, value, report)
+    out["data"] = out_data
+    _rules(dtype, registry, out_data, report)
+    return ValidationResult(out, report.problems)
+
+
+def ensure_valid(document: Any, registry: Registry, *, language: str = "en") -> dict[str, Any]:
+    """The normalised document, or :class:`ValidationFailed` with every problem."""
+    result = validate(document, registry, language=language)
+    result.raise_for_errors()
+    return result.document
+
+
+def _values(data: Any) -> list[Any]:
+    if isinstance(data, dict):
+        return list(data.values())
+    if isinstance(data, list):
+        return data
+    return [data]
+
+
+def _has_content(value: Any) -> bool:
+    if isinstance(value, dict | list):
+        return any(_has_content(v) for v in _values(value))
+    return value not in (None, "")
+
+
+def _header(
+    doc: dict[str, Any], registry: Registry, out: dict[str, Any], report: _Reporter
+) -> DeclarationType | None:
+    for key in doc:
+        if key not in (*HEADER_KEYS, "data"):
+            report.add(pointer(key), "unknown_key",
+                       "unknown key {name!r}; a declaration has: {known}",
+                       {"name": str(key)[:60], "known": ", ".join((*HEADER_KEYS, "data"))})
+    fmt = doc.get("format", FORMAT)
+    if fmt != FORMAT:
+        report.add("/format", "unknown_format", "format must be {expected!r}", {"expected": FORMAT})
+    dtype: DeclarationType | None = None
+    regime_id, type_id = doc.get("regime"), doc.get("type")
+    if not isinstance(regime_id, str) or not regime_id:
+        report.add("/regime", "required", "the regime is required (for example 'cwc')")
+    elif not isinstance(type_id, str) or not type_id:
+        report.add("/type", "required", "the declaration type is required (for example 'adnd')")
+    else:
+        try:
+            dtype = registry.declaration_type(regime_id, type_id)
+            out["regime"], out["type"] = regime_id, type_id
+        except NotFound as exc:
+            path = "/regime" if regime_id not in registry.packs else "/type"
+            report.add(path, "unknown_declaration_type", exc.message)
+    period = doc.get("period")
+    this_year = datetime.now(UTC).year
+    if isinstance(period, str) and period.strip().isdigit():
+        period = int(period.strip())
+    if isinstance(period, bool) or not isinstance(period, int):
+        report.add("/period", "required", "the period is required: the calendar year reported on")
+    elif not 1946 <= period <= this_year + 1:
+        report.add("/period", "out_of_range", "the period must be a year from 1946 to {last}",
+                   {"last": this_year + 1})
+    else:
+        out["period"] = period
+    state = doc.get("state")
+    if state is None:
+        report.add("/state", "required", "the declaring state is required (ISO 3166-1 alpha-3)")
+    else:
+        found = states.lookup(str(state)) if isinstance(state, str) else None
+        if found is None:
+            report.add("/state", "unknown_state",
+                       "{value!r} is not a known state; use an ISO 3166-1 alpha-3 code such as FRA",
+                       {"value": str(state)[:60]})
+        else:
+            out["state"] = found.alpha3
+    if doc.get("id") is not None:
+        if not isinstance(doc["id"], str) or not 0 < len(doc["id"]) <= 40:
+            report.add("/id", "invalid_id", "id must be the identifier of an existing declaration")
+        else:
+            out["id"] = doc["id"]
+    ntd = doc.get("nothing_to_declare", False)
+    if not isinstance(ntd, bool):
+        report.add("/nothing_to_declare", "not_a_boolean", "must be true or false")
+    elif ntd and dtype is not None and not dtype.nothing_to_declare:
+        report.add("/nothing_to_declare", "not_allowed",
+                   "this declaration type has no 'nothing to declare' option")
+    else:
+        out["nothing_to_declare"] = ntd
+    return dtype if "period" in out and "state" in out and dtype is not None else None
+
+
+def _required(spec: FieldSpec, values: dict[str, Any]) -> bool:
+    if spec.required:
+        return True
+    cond = spec.required_if
+    return cond is not None and values.get(cond.field) in cond.in_
+
+
+def _check_fields(
+    section: _CompiledSection, raw: dict[str, Any], base: tuple[str | int, ...], report: _Reporter
+) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    lang = report.language
+    for key in raw:
+        if key not in section.checkers:
+            report.add(pointer(*base, key), "unknown_field",
+                       "unknown field {name!r}; the fields are: {known}",
+                       {"name": str(key)[:60], "known": ", ".join(section.checkers)})
+    for field_id, (spec, check) in section.checkers.items():
+        value = raw.get(field_id)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            continue
+        normal, failure = check(value)
+        if failure:
+            code, message, params = failure
+            report.add(pointer(*base, field_id), code, message, params, label=spec.label.get(lang))
+        else:
+            out[field_id] = normal
+    for field_id, (spec, _check) in section.checkers.items():
+        present = raw.get(field_id) not in (None, "") and not (
+            isinstance(raw.get(field_id), str) and not raw[field_id].strip()
+        )
+        if not present and _required(spec, out):
+            report.add(pointer(*base, field_id), "required", "is required",
+                       label=spec.label.get(lang))
+    return out
+
+
+def _form(section: _CompiledSection, value: Any, report: _Reporter) -> dict[str, Any]:
+    base = ("data", section.spec.id)
+    if value is None:
+        value = {}
+    if not isinstance(value, dict):
+        report.add(pointer(*base), "not_an_object", "this section must be an object of fields")
+        return {}
+    return _check_fields(section, value, base, report)
+
+
+def _table(section: _CompiledSection, value: Any, report: _Reporter) -> list[dict[str, Any]]:
+    spec = section.spec
+    base = ("data", spec.id)
+    if value is None:
+        value = []
+    if not isinstance(value, list):
+        report.add(pointer(*base), "not_a_list", "this section must be a list of rows")
+        return []
+    if len(value) > spec.max_rows:
+        report.add(pointer(*base), "too_many_rows", "at most {max} rows are accepted",
+                   {"max": spec.max_rows})
+        return []
+    if len(value) < spec.min_rows:
+        report.add(pointer(*base), "too_few_rows", "at least {min} rows are needed",
+                   {"min": spec.min_rows})
+    rows: list[dict[str, Any]] = []
+    seen: dict[tuple[Any, ...], int] = {}
+    for index, row in enumerate(value):
+        if not isinstance(row, dict):
+            report.add(pointer(*base, index), "not_an_object", "each row must be an object")
+            continue
+        checked = _check_fields(section, row, (*base, index), report)
+        rows.append(checked)
+        if spec.unique:
+            key = tuple(checked.get(f) for f in spec.unique)
+            first = seen.setdefault(key, index)
+            if first != index:
+                report.add(pointer(*base, index), "duplicate_line",
+                           "duplicates row {first} (same {fields})",
+                           {"first": first + 1, "fields": ", ".join(spec.unique)})
+    return rows
+
+
+def _rules(
+    dtype: DeclarationType, registry: Registry, data: dict[str, Any], report: _Reporter
+) -> None:
+    lang = report.language
+    for rule in dtype.rules:
+        if isinstance(rule, ThresholdRule):
+            _threshold(rule, registry, dtype, data.get(rule.section) or [], report)
+        elif isinstance(rule, AtLeastOneRule):
+            values = data.get(rule.section) or {}
+            if isinstance(values, dict) and not any(values.get(f) for f in rule.fields):
+                report.add(pointer("data", rule.section), "at_least_one", rule.message.get(lang))
+
+
+def _threshold(
+    rule: ThresholdRule,
+    registry: Registry,
+    dtype: DeclarationType,
+    rows: list[dict[str, Any]],
+    report: _Reporter,
+) -> None:
+    section = dtype.section(rule.section)
+    item_spec = section.field(rule.item) if section else None
+    if item_spec is None or not item_spec.code_list:
+        return
+    code_list = registry.code_list(dtype.regime, item_spec.code_list)
+    attribute = {e.code: str(code_list.attribute(e, rule.by)) for e in code_list.entries}
+    limit_factor = UNIT_TO_KG[rule.limit_unit]
+    groups: dict[tuple[Any, ...], list[int]] = defaultdict(list)
+    totals: dict[tuple[Any, ...], Decimal] = defaultdict(Decimal)
+    for index, row in enumerate(rows):
+        if rule.item not in row or rule.quantity not in row:
+            continue
+        unit = row.get(rule.unit, rule.default_unit) if rule.unit else rule.default_unit
+        kg = Decimal(str(row[rule.quantity])) * UNIT_TO_KG.get(unit, Decimal(1))
+        key = tuple(row.get(f) for f in rule.group_by) if rule.aggregate else (index,)
+        groups[key].append(index)
+        totals[key] += kg
+    for key, indexes in groups.items():
+        item = rows[indexes[0]][rule.item]
+        limit = rule.limits.get(attribute.get(item, ""))
+        if limit is None:
+            continue
+        if totals[key] < limit * limit_factor:
+            for index in indexes:
+                report.add(pointer("data", rule.section, index, rule.quantity),
+                           "below_threshold", rule.message.get(lang), severity=rule.severity)
+
+
+__all__ = ["ValidationResult", "ensure_valid", "validate"]

@@ -1,0 +1,156 @@
+"""The one exception tree of Veritrail.
+
+::
+
+    VeritrailError                    code            status
+    ├── ConfigurationError            configuration   500
+    ├── RegimePackError               regime_pack     500
+    ├── InputError                    invalid_input   400
+    │   ├── ValidationFailed          validation      422   (carries every Problem found)
+    │   ├── UnsupportedFormat         unsupported     415
+    │   └── TooLarge                  too_large       413
+    ├── NotFound                      not_found       404
+    ├── Forbidden                     forbidden       403
+    ├── NotAuthenticated              not_authenticated 401
+    ├── Conflict                      conflict        409
+    │   └── ImmutableRecord           immutable       409
+    └── StorageError                  storage         500
+
+Every error carries a stable ``code``, an HTTP ``status`` and structured
+``details``. The API and the CLI translate them in exactly one place each.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with an input, located so that a user can fix it.
+
+    ``path`` is a JSON pointer (``/sections/lines/3/quantity``) for JSON input,
+    or ``Sheet!C12`` / ``row 12, column "quantity"`` for spreadsheet input.
+    """
+
+    path: str
+    code: str
+    message: str
+    severity: str = "error"
+    field: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        if data["field"] is None:
+            del data["field"]
+        return data
+
+
+class VeritrailError(Exception):
+    """Base of every error Veritrail raises on purpose."""
+
+    code = "error"
+    status = 500
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "message": self.message, **self.details}
+
+
+class ConfigurationError(VeritrailError):
+    code = "configuration"
+
+
+class RegimePackError(VeritrailError):
+    """A regime pack file is broken; names the file and the field."""
+
+    code = "regime_pack"
+
+    def __init__(self, message: str, *, file: str, field: str = "") -> None:
+        where = f"{file}: {field}: " if field else f"{file}: "
+        super().__init__(where + message, file=file, field=field)
+
+
+class InputError(VeritrailError):
+    code = "invalid_input"
+    status = 400
+
+
+class ValidationFailed(InputError):
+    """The input was read but does not satisfy its regime pack."""
+
+    code = "validation"
+    status = 422
+
+    def __init__(self, problems: list[Problem], message: str | None = None) -> None:
+        self.problems = problems
+        n = sum(1 for p in problems if p.severity == "error")
+        super().__init__(message or f"{n} error{'s' if n != 1 else ''} found; nothing was stored")
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "message": self.message,
+            "errors": [p.as_dict() for p in self.problems],
+        }
+
+
+class UnsupportedFormat(InputError):
+    code = "unsupported_format"
+    status = 415
+
+
+class TooLarge(InputError):
+    code = "too_large"
+    status = 413
+
+
+class NotFound(VeritrailError):
+    code = "not_found"
+    status = 404
+
+
+class Forbidden(VeritrailError):
+    code = "forbidden"
+    status = 403
+
+
+class NotAuthenticated(VeritrailError):
+    code = "not_authenticated"
+    status = 401
+
+
+class Conflict(VeritrailError):
+    code = "conflict"
+    status = 409
+
+
+class ImmutableRecord(Conflict):
+    code = "immutable"
+
+
+class StorageError(VeritrailError):
+    code = "storage"
+
+
+__all__ = [
+    "Conflict",
+    "ConfigurationError",
+    "Forbidden",
+    "ImmutableRecord",
+    "InputError",
+    "NotAuthenticated",
+    "NotFound",
+    "Problem",
+    "RegimePackError",
+    "StorageError",
+    "TooLarge",
+    "UnsupportedFormat",
+    "ValidationFailed",
+    "VeritrailError",
+]
