@@ -6,7 +6,11 @@ import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const out = join(root, "src", "veritrail", "web", "static", "vendor");
-const assets = [["htmx.org/dist/htmx.min.js", "htmx.min.js"]];
+const assets = [
+  ["htmx.org/dist/htmx.min.js", "htmx.min.js"],
+  ["swagger-ui-dist/swagger-ui-bundle.js", "swagger-ui-bundle.js"],
+  ["swagger-ui-dist/swagger-ui.css", "swagger-ui.css"],
+];
 
 mkdirSync(out, { recursive: true });
 for (const [from, to] of assets) {

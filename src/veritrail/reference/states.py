@@ -13,6 +13,15 @@ DATA = Path(__file__).parent / "data" / "states.yaml"
 
 
 @dataclass(frozen=True, slots=True)
+class Place:
+    """A populated place of a state, with WGS 84 coordinates."""
+
+    name: str
+    lat: float
+    lon: float
+
+
+@dataclass(frozen=True, slots=True)
 class State:
     alpha2: str
     alpha3: str
@@ -20,6 +29,7 @@ class State:
     status: str  # "member" or "observer"
     iso_name: str
     names: dict[str, str]
+    places: tuple[Place, ...] = ()
 
     def name(self, language: str = "en") -> str:
         return self.names.get(language) or self.names["en"]
@@ -36,6 +46,7 @@ def all_states() -> tuple[State, ...]:
             status=r["status"],
             iso_name=r["iso_name"],
             names=dict(r["names"]),
+            places=tuple(Place(p["name"], p["lat"], p["lon"]) for p in r.get("places", [])),
         )
         for r in rows
     )
@@ -66,4 +77,4 @@ def by_alpha3(code: str) -> State | None:
     return state if state is not None and state.alpha3 == code else None
 
 
-__all__ = ["State", "all_states", "by_alpha3", "lookup"]
+__all__ = ["Place", "State", "all_states", "by_alpha3", "lookup"]

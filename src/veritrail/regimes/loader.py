@@ -134,9 +134,17 @@ def load_pack(folder: Path, root: Path = PACKS_DIR) -> RegimePack:
 
 
 def _check_states(codes: list[str], name: str, where: str) -> None:
+    # Only alpha-3 codes: parties() compares codes, so a name or an alpha-2 code that
+    # lookup() would accept would silently include or exclude nobody.
     for code in codes:
-        if states.lookup(code) is None:
-            raise RegimePackError(f"unknown state {code!r}", file=name, field=where)
+        if states.by_alpha3(code) is None:
+            hint = states.lookup(code)
+            tip = f"; write {hint.alpha3!r}" if hint is not None else ""
+            raise RegimePackError(
+                f"unknown state {code!r} (an ISO 3166-1 alpha-3 code is expected{tip})",
+                file=name,
+                field=where,
+            )
 
 
 def _check_type(dtype: DeclarationType, pack: RegimePack, name: str) -> None:

@@ -1,0 +1,3 @@
+from veritrail.cli import main
+
+main()

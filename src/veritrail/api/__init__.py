@@ -1,0 +1,10 @@
+"""The HTTP API under ``/api``: the same operations as the CLI."""
+
+from fastapi import APIRouter
+
+from veritrail.api import declarations
+
+router = APIRouter(prefix="/api")
+router.include_router(declarations.router)
+
+__all__ = ["router"]

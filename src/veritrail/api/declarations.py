@@ -1,0 +1,241 @@
+"""API routes for regimes, declarations and reporting status."""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import asdict
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import JSONResponse, StreamingResponse
+
+from veritrail.actions import do_prefill_draft, do_submit_declaration
+from veritrail.api.deps import CtxDep, CurrentActor
+from veritrail.api.uploads import BODY_DOC, read_upload
+from veritrail.declarations import templates
+from veritrail.declarations.csvsafe import write_csv
+from veritrail.declarations.document import MEDIA_TYPES
+from veritrail.declarations.models import (
+    DeclarationDetail,
+    DeclarationPublic,
+    ReportingStatus,
+    StatusCell,
+    SubmissionResult,
+)
+from veritrail.declarations.validate import validate
+from veritrail.errors import InputError, Problem, ValidationFailed
+from veritrail.i18n import negotiate
+from veritrail.queries import (
+    declaration_detail,
+    diff_versions,
+    list_declarations,
+    original_file,
+    status_table,
+    version_document,
+)
+from veritrail.reference import states
+
+router = APIRouter()
+
+StateQuery = Annotated[str | None, Query(description="ISO 3166-1 alpha-3 code", max_length=60)]
+
+
+def _state(value: str | None) -> str | None:
+    if value is None:
+        return None
+    found = states.lookup(value)
+    if found is None:
+        raise InputError(f"{value!r} is not a known state; use ISO 3166-1 alpha-3 such as FRA")
+    return found.alpha3
+
+
+@router.get("/regimes", tags=["regimes"])
+def regimes(ctx: CtxDep, actor: CurrentActor) -> list[dict[str, Any]]:
+    """Regime packs and their declaration types, with deadlines and default classification."""
+    return [
+        {
+            "id": pack.regime.id,
+            "name": pack.regime.short_name.en,
+            "types": [
+                {"id": t.id, "title": t.title.en, "reference": t.reference,
+                 "expected": t.expected, "classification": t.classification.value,
+                 "nothing_to_declare": t.nothing_to_declare,
+                 "deadline": {"month": t.deadline.month, "day": t.deadline.day,
+                              "year_offset": t.deadline.year_offset}}
+                for t in pack.types.values()
+            ],
+        }
+        for pack in ctx.registry.packs.values()
+    ]
+
+
+@router.get("/regimes/{regime}/types/{type_}/schema", tags=["regimes"])
+def schema(regime: str, type_: str, ctx: CtxDep, actor: CurrentActor) -> dict[str, Any]:
+    """The JSON Schema of one declaration type's canonical document."""
+    return templates.json_schema(ctx.registry.declaration_type(regime, type_), ctx.registry)
+
+
+@router.get("/regimes/{regime}/types/{type_}/template", tags=["regimes"])
+def template(
+    regime: str,
+    type_: str,
+    ctx: CtxDep,
+    actor: CurrentActor,
+    format: Annotated[str, Query(pattern="^(json|csv|xlsx)$")] = "xlsx",
+    period: Annotated[int | None, Query(ge=1946, le=2200)] = None,
+    state: StateQuery = None,
+) -> Response:
+    """A blank template to fill in: JSON, CSV or XLSX."""
+    dtype = ctx.registry.declaration_type(regime, type_)
+    state = _state(state)
+    if format == "json":
+        body = json.dumps(templates.json_template(dtype, ctx.registry, period=period, state=state),
+                          ensure_ascii=False, indent=2).encode()
+    elif format == "csv":
+        body = templates.csv_template(dtype, ctx.registry, period=period, state=state)
+    else:
+        body = templates.xlsx_template(dtype, ctx.registry, period=period, state=state)
+    name = f"{regime}-{type_}-template.{format}"
+    return Response(body, media_type=MEDIA_TYPES[format],
+                    headers={"content-disposition": f'attachment; filename="{name}"'})
+
+
+@router.post("/declarations/validate", tags=["declarations"], openapi_extra=BODY_DOC,
+             responses={422: {"description": "The declaration has errors; all are listed"}})
+async def validate_declaration(request: Request, ctx: CtxDep, actor: CurrentActor) -> JSONResponse:
+    """Check a declaration without storing anything; lists every error and warning."""
+    parsed, _data, _name = await read_upload(request, ctx)
+    language = negotiate(request.headers.get("accept-language"))
+    result = validate(parsed.document, ctx.registry, language=language)
+    located = [Problem(parsed.locate(p.path), p.code, p.message, p.severity, field=p.path)
+               for p in result.problems]
+    if not result.valid:
+        raise ValidationFailed(located)
+    return JSONResponse({"valid": True, "errors": [],
+                         "warnings": [p.as_dict() for p in located]})
+
+
+@router.post("/declarations", tags=["declarations"], status_code=201, openapi_extra=BODY_DOC,
+             responses={422: {"description": "The declaration has errors; nothing was stored"},
+                        409: {"description": "Already submitted, or identical to the last version"}})
+async def submit(
+    request: Request,
+    ctx: CtxDep,
+    actor: CurrentActor,
+    state: StateQuery = None,
+    note: Annotated[str | None, Query(max_length=2000)] = None,
+) -> SubmissionResult:
+    """Submit a declaration; a document carrying an existing declaration's `id` amends it."""
+    parsed, data, filename = await read_upload(request, ctx)
+    return do_submit_declaration(
+        ctx, actor=actor, parsed=parsed, original=data, filename=filename,
+        media_type=MEDIA_TYPES.get(parsed.source_format, "application/octet-stream"),
+        state=_state(state), note=note,
+        language=negotiate(request.headers.get("accept-language")),
+    )
+
+
+@router.get("/declarations", tags=["declarations"])
+def declarations(
+    ctx: CtxDep,
+    actor: CurrentActor,
+    state: StateQuery = None,
+    regime: Annotated[str | None, Query(max_length=32)] = None,
+    type: Annotated[str | None, Query(max_length=64)] = None,
+    period: Annotated[int | None, Query(ge=1946, le=2200)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[DeclarationPublic]:
+    """Declarations you may see, newest first."""
+    return list_declarations(ctx, actor=actor, state=_state(state), regime=regime, type_=type,
+                             period=period, limit=limit, offset=offset)
+
+
+@router.get("/declarations/{declaration_id}", tags=["declarations"])
+def declaration(declaration_id: str, ctx: CtxDep, actor: CurrentActor) -> DeclarationDetail:
+    """One declaration with all its versions."""
+    return declaration_detail(ctx, actor=actor, declaration_id=declaration_id)
+
+
+@router.get("/declarations/{declaration_id}/versions/{version}", tags=["declarations"])
+def version(declaration_id: str, version: int, ctx: CtxDep, actor: CurrentActor) -> dict[str, Any]:
+    """The canonical JSON of one version; it validates as it is and amends when resubmitted."""
+    return version_document(ctx, actor=actor, declaration_id=declaration_id, version=version)
+
+
+@router.get("/declarations/{declaration_id}/versions/{version}/original", tags=["declarations"])
+def original(declaration_id: str, version: int, ctx: CtxDep, actor: CurrentActor) -> Response:
+    """The file exactly as it was received for this version."""
+    data, name, media_type = original_file(ctx, actor=actor, declaration_id=declaration_id,
+                                           version=version)
+    safe = "".join(c for c in name if c.isalnum() or c in "-_.")[:120] or "original"
+    return Response(data, media_type=media_type,
+                    headers={"content-disposition": f'attachment; filename="{safe}"'})
+
+
+@router.get("/declarations/{declaration_id}/diff", tags=["declarations"])
+def diff(
+    declaration_id: str,
+    ctx: CtxDep,
+    actor: CurrentActor,
+    old: Annotated[int, Query(alias="from", ge=1)],
+    new: Annotated[int, Query(alias="to", ge=1)],
+) -> dict[str, Any]:
+    """What changed between two versions, field by field and row by row."""
+    result = diff_versions(ctx, actor=actor, declaration_id=declaration_id, old=old, new=new)
+    return {"summary": result.summary(), "header": [asdict(c) for c in result.header],
+            "sections": [asdict(s) for s in result.sections if not s.empty]}
+
+
+@router.post("/declarations/prefill", tags=["declarations"], status_code=201)
+def prefill(
+    ctx: CtxDep,
+    actor: CurrentActor,
+    regime: Annotated[str, Query(max_length=32)],
+    type: Annotated[str, Query(max_length=64)],
+    state: Annotated[str, Query(max_length=60)],
+    period: Annotated[int, Query(ge=1946, le=2200)],
+) -> dict[str, str]:
+    """Start a draft for `period` from the latest version of the previous period."""
+    alpha3 = _state(state) or ""
+    ctx.registry.declaration_type(regime, type)
+    declaration_id = do_prefill_draft(ctx, actor=actor, regime=regime, type_=type, state=alpha3,
+                                      period=period)
+    return {"id": declaration_id}
+
+
+@router.get("/status", tags=["status"])
+def status(
+    ctx: CtxDep,
+    actor: CurrentActor,
+    period: Annotated[int, Query(ge=1946, le=2200)],
+    regime: Annotated[str | None, Query(max_length=32)] = None,
+    state: StateQuery = None,
+    status: ReportingStatus | None = None,
+) -> list[StatusCell]:
+    """Reporting status per state and regime for a period: on time, late, missing, …"""
+    if regime:
+        ctx.registry.regime(regime)
+    return status_table(ctx, actor=actor, period=period, regime=regime, state=_state(state),
+                        status=status)
+
+
+@router.get("/status.csv", tags=["status"])
+def status_csv(
+    ctx: CtxDep,
+    actor: CurrentActor,
+    period: Annotated[int, Query(ge=1946, le=2200)],
+    regime: Annotated[str | None, Query(max_length=32)] = None,
+    state: StateQuery = None,
+    status: ReportingStatus | None = None,
+) -> StreamingResponse:
+    """The status table as CSV (formula injection neutralised)."""
+    cells = status(ctx, actor, period, regime, state, status)
+    rows: list[list[Any]] = [["state", "regime", "period", "status", "due", "submitted_at"]]
+    rows += [[c.state, c.regime, c.period, c.status.value, c.due.isoformat(),
+              c.submitted_at.isoformat() if c.submitted_at else ""] for c in cells]
+    return StreamingResponse(
+        io.BytesIO(write_csv(rows)), media_type="text/csv",
+        headers={"content-disposition": f'attachment; filename="status-{period}.csv"'},
+    )

@@ -1,0 +1,1 @@
+"""Declarations: the canonical document, validation, intake formats, diffs and status."""

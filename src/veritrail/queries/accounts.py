@@ -1,0 +1,50 @@
+"""Reads of users: sign-in and the actor behind a session."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from veritrail.access import Actor, Role
+from veritrail.access.passwords import verify_password
+from veritrail.actions.context import Context
+from veritrail.store.models import Declaration, Facility, User
+
+
+def _actor(user: User) -> Actor:
+    return Actor(
+        username=user.username,
+        role=Role(user.role),
+        state=user.organisation.state,
+        organisation_id=user.organisation_id,
+        display_name=user.display_name,
+    )
+
+
+def authenticate(ctx: Context, *, username: str, password: str) -> Actor | None:
+    """The actor for valid credentials, else None (without saying which part was wrong)."""
+    with ctx.sessions() as session:
+        user = session.scalars(select(User).where(User.username == username)).first()
+        if user is None:
+            verify_password("$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$" + "A" * 43, password)
+            return None
+        if not verify_password(user.password_hash, password):
+            return None
+        return _actor(user)
+
+
+def actor_for(ctx: Context, username: str) -> Actor | None:
+    with ctx.sessions() as session:
+        user = session.scalars(select(User).where(User.username == username)).first()
+        return _actor(user) if user is not None else None
+
+
+def is_empty(ctx: Context) -> bool:
+    """True when no declaration, user or facility is stored yet."""
+    with ctx.sessions() as session:
+        return not any(
+            session.scalar(select(func.count()).select_from(model))
+            for model in (Declaration, User, Facility)
+        )
+
+
+__all__ = ["actor_for", "authenticate", "is_empty"]

@@ -1,0 +1,115 @@
+"""The ASGI application: API, web interface, static files, errors in one place."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from sqlalchemy import text
+from starlette.middleware.sessions import SessionMiddleware
+
+from veritrail import __version__, api, web
+from veritrail.actions import Context
+from veritrail.api.limits import BodyLimit
+from veritrail.errors import VeritrailError
+from veritrail.settings import Mode, Settings, get_settings
+from veritrail.web.security import SecurityHeaders
+
+log = logging.getLogger("veritrail")
+
+
+def _wants_html(request: Request) -> bool:
+    return not request.url.path.startswith(("/api", "/healthz"))
+
+
+def _validation_problems(exc: RequestValidationError) -> list[dict[str, Any]]:
+    problems = []
+    for error in exc.errors():
+        loc = [str(part) for part in error.get("loc", ())]
+        problems.append({"path": "/" + "/".join(loc), "code": str(error.get("type", "invalid")),
+                         "message": str(error.get("msg", "invalid value"))})
+    return problems
+
+
+def create_app(settings: Settings | None = None, ctx: Context | None = None) -> FastAPI:
+    """Build the application; ``veritrail serve`` calls this with the process settings."""
+    settings = settings or get_settings()
+    ctx = ctx or Context.from_settings(settings)
+    app = FastAPI(
+        title="Veritrail",
+        version=__version__,
+        description="Declarations of states under arms-control regimes: templates, validation, "
+        "submission, amendments, versions and reporting status. Authenticate with the session "
+        "cookie of the web interface or with HTTP Basic credentials.",
+        openapi_url="/api/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.ctx = ctx
+    app.state.settings = settings
+
+    @app.exception_handler(VeritrailError)
+    async def veritrail_error(request: Request, exc: VeritrailError) -> Response:
+        if _wants_html(request):
+            return web.error_page(request, exc.status, exc.message, exc)
+        headers = {"www-authenticate": 'Basic realm="veritrail"'} if exc.status == 401 else None
+        return JSONResponse(exc.as_dict(), status_code=exc.status, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def request_invalid(request: Request, exc: RequestValidationError) -> Response:
+        problems = _validation_problems(exc)
+        if _wants_html(request):
+            message = "; ".join(f"{p['path']}: {p['message']}" for p in problems)
+            return web.error_page(request, 422, message)
+        return JSONResponse({"code": "invalid_request", "message": "the request is not valid",
+                             "errors": problems}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if _wants_html(request):
+            return web.error_page(request, exc.status_code, str(exc.detail))
+        return JSONResponse({"code": "http_error", "message": str(exc.detail)},
+                            status_code=exc.status_code)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        message = "an unexpected error occurred; it has been logged"
+        if _wants_html(request):
+            return web.error_page(request, 500, message)
+        return JSONResponse({"code": "internal", "message": message}, status_code=500)
+
+    @app.get("/healthz", tags=["health"])
+    def healthz() -> dict[str, str]:
+        """Liveness: the process answers and reaches its database."""
+        with ctx.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        return {"status": "ok", "version": __version__}
+
+    @app.get("/api/docs", include_in_schema=False)
+    def api_docs(request: Request) -> Response:
+        """Interactive API documentation, served from this site's own assets."""
+        return web.render(request, "api_docs.html", {})
+
+    app.include_router(api.router)
+    app.include_router(web.router)
+    app.mount("/static", StaticFiles(directory=web.STATIC_DIR), name="static")
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.resolved_secret_key(),
+        session_cookie="veritrail_session",
+        same_site="lax",
+        https_only=settings.mode is Mode.PRODUCTION,
+        max_age=8 * 3600,
+    )
+    app.add_middleware(SecurityHeaders, hsts=settings.mode is Mode.PRODUCTION)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_upload_bytes)
+    return app
+
+
+__all__ = ["create_app"]

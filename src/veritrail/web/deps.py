@@ -1,0 +1,40 @@
+"""Dependencies of web views: the signed-in actor, or a redirect to sign in."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import Depends, Request
+
+from veritrail.access import Actor
+from veritrail.api.deps import CtxDep
+from veritrail.errors import NotAuthenticated
+from veritrail.queries.accounts import actor_for
+
+
+class LoginRequired(NotAuthenticated):
+    """Raised by web views; turned into a redirect to the sign-in page."""
+
+    def __init__(self, next_url: str) -> None:
+        super().__init__("sign in to continue")
+        self.next_url = next_url
+
+
+def optional_actor(request: Request, ctx: CtxDep) -> Actor | None:
+    username = request.session.get("user")
+    return actor_for(ctx, username) if isinstance(username, str) else None
+
+
+def web_actor(request: Request, ctx: CtxDep) -> Actor:
+    actor = optional_actor(request, ctx)
+    if actor is None:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        raise LoginRequired(quote(target, safe="/?=&"))
+    return actor
+
+
+WebActor = Annotated[Actor, Depends(web_actor)]
+MaybeActor = Annotated[Actor | None, Depends(optional_actor)]
+
+__all__ = ["LoginRequired", "MaybeActor", "WebActor", "optional_actor", "web_actor"]

@@ -1,0 +1,66 @@
+"""Factories for test data: documents built from the packs, not frozen fixtures."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from veritrail.access import Actor, Role
+from veritrail.regimes import registry
+
+
+def adnd(state: str = "FRA", period: int = 2024, lines: list[dict[str, Any]] | None = None,
+         **header: Any) -> dict[str, Any]:
+    """An aggregate-national-data declaration of the CWC."""
+    doc: dict[str, Any] = {
+        "format": "veritrail.declaration/1",
+        "regime": "cwc",
+        "type": "adnd",
+        "period": period,
+        "state": state,
+        "data": {
+            "lines": lines
+            if lines is not None
+            else [
+                {"cas": "75-44-5", "activity": "production", "quantity": "120", "unit": "t"},
+                {"cas": "75-44-5", "activity": "export", "partner_state": "DEU",
+                 "quantity": "40", "unit": "t"},
+                {"cas": "464-07-3", "activity": "consumption", "quantity": "2.5", "unit": "t"},
+            ]
+        },
+    }
+    doc.update(header)
+    return doc
+
+
+def adnd_lines(n: int, seed: int = 1) -> list[dict[str, Any]]:
+    """``n`` distinct valid ADND lines (import and export to many partners)."""
+    rng = random.Random(seed)
+    pack = registry().regime("cwc")
+    chemicals = [e.code for e in pack.lists["schedules"].entries
+                 if str(pack.lists["schedules"].attribute(e, "schedule")) != "1A"
+                 and str(pack.lists["schedules"].attribute(e, "schedule")) != "1B"]
+    from veritrail.reference import all_states
+
+    partners = [s.alpha3 for s in all_states()]
+    lines: list[dict[str, Any]] = []
+    seen: set[tuple[str, str, str]] = set()
+    while len(lines) < n:
+        cas = rng.choice(chemicals)
+        activity = rng.choice(("import", "export"))
+        partner = rng.choice(partners)
+        if (cas, activity, partner) in seen:
+            continue
+        seen.add((cas, activity, partner))
+        lines.append({"cas": cas, "activity": activity, "partner_state": partner,
+                      "quantity": str(rng.randint(1, 900) * 10), "unit": "t"})
+    return lines
+
+
+def national(state: str = "FRA", role: Role = Role.NA_SUBMITTER) -> Actor:
+    return Actor(username=f"{state.lower()}-{role.value}", role=role, state=state,
+                 organisation_id=f"na-{state}")
+
+
+def secretariat(role: Role = Role.ANALYST) -> Actor:
+    return Actor(username=role.value, role=role, organisation_id="secretariat")
