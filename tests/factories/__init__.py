@@ -64,3 +64,22 @@ def national(state: str = "FRA", role: Role = Role.NA_SUBMITTER) -> Actor:
 
 def secretariat(role: Role = Role.ANALYST) -> Actor:
     return Actor(username=role.value, role=role, organisation_id="secretariat")
+
+
+def make_user(ctx: Any, username: str, role: Role, state: str | None = None,
+              password: str = "correct horse battery") -> Actor:
+    """A stored user (and its organisation) for tests that sign in."""
+    from veritrail.access import OPERATOR
+    from veritrail.actions.accounts import do_create_organisation, do_create_user
+    from veritrail.errors import Conflict
+
+    org = f"na-{state}" if state else "secretariat"
+    try:
+        do_create_organisation(ctx, actor=OPERATOR, id=org,
+                               kind="national_authority" if state else "secretariat",
+                               name=f"Organisation {org}", state=state)
+    except Conflict:
+        pass
+    do_create_user(ctx, actor=OPERATOR, username=username, password=password, role=role,
+                   organisation_id=org)
+    return Actor(username=username, role=role, state=state, organisation_id=org)

@@ -6,6 +6,8 @@ version and its audit row together; nothing is stored from invalid input.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -17,7 +19,7 @@ from sqlalchemy.orm import Session
 from veritrail.access import Actor
 from veritrail.actions import audit
 from veritrail.actions.context import Context
-from veritrail.declarations.document import ParsedDeclaration, content_hash
+from veritrail.declarations.document import ParsedDeclaration, canonical_bytes
 from veritrail.declarations.models import Lifecycle, SubmissionResult
 from veritrail.declarations.validate import validate
 from veritrail.errors import Conflict, NotFound, Problem, ValidationFailed
@@ -156,7 +158,8 @@ def do_submit_declaration(
         with ctx.sessions() as session, session.begin():
             declaration = _find_target(session, doc, dtype, actor, now)
             doc["id"] = declaration.id
-            digest = content_hash(doc)
+            canonical = canonical_bytes(doc)
+            digest = hashlib.sha256(canonical).hexdigest()
             amendment = declaration.current_version > 0
             if amendment:
                 previous = session.scalars(
@@ -179,7 +182,7 @@ def do_submit_declaration(
                 DeclarationVersion(
                     declaration_id=declaration.id,
                     version=version,
-                    document=doc,
+                    document_json=canonical.decode("utf-8"),
                     content_sha256=digest,
                     original_sha256=original_sha,
                     original_filename=(filename or "")[-255:] or None,
@@ -291,12 +294,12 @@ def do_prefill_draft(
         ).first()
         if last is None:
             raise NotFound(f"{state} has no earlier {regime}/{type_} declaration to start from")
-        document = session.scalars(
-            select(DeclarationVersion.document).where(
+        document = json.loads(session.scalars(
+            select(DeclarationVersion.document_json).where(
                 DeclarationVersion.declaration_id == last.id,
                 DeclarationVersion.version == last.current_version,
             )
-        ).one()
+        ).one())
     draft = {k: v for k, v in document.items() if k != "id"}
     draft["period"] = period
     declaration_id, _problems = do_save_draft(ctx, actor=actor, document=draft)

@@ -29,7 +29,7 @@ async def read_upload(request: Request, ctx: Context) -> tuple[ParsedDeclaration
         filename = request.query_params.get("filename") or f"upload.{extension}"
     if not data:
         raise InputError("the request carries no declaration (empty body)")
-    parsed = parse_upload(data, filename, registry=ctx.registry, settings=ctx.settings)
+    parsed = parse_upload(data, filename, registry=ctx.registry, limits=ctx.settings)
     return parsed, data, filename
 
 

@@ -93,7 +93,7 @@ def validate_file(
     """Check a declaration file and list every problem (exit 1 when invalid)."""
     with context() as ctx:
         parsed = parse_upload(_read(file, ctx.settings.max_upload_bytes), file.name,
-                              registry=ctx.registry, settings=ctx.settings)
+                              registry=ctx.registry, limits=ctx.settings)
         result = validate(parsed.document, ctx.registry, language=language)
     problems = [p.__class__(parsed.locate(p.path), p.code, p.message, p.severity, field=p.path)
                 if parsed.locations else p for p in result.problems]
@@ -119,7 +119,7 @@ def submit(
     """Submit a declaration; a file carrying an existing declaration's id amends it."""
     with context() as ctx:
         data = _read(file, ctx.settings.max_upload_bytes)
-        parsed = parse_upload(data, file.name, registry=ctx.registry, settings=ctx.settings)
+        parsed = parse_upload(data, file.name, registry=ctx.registry, limits=ctx.settings)
         result = do_submit_declaration(
             ctx,
             actor=OPERATOR,

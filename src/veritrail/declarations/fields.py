@@ -199,6 +199,36 @@ def _code(spec: FieldSpec, code_list: CodeList) -> Checker:
     return check
 
 
+_PLAIN_DECIMAL = re.compile(r"(0|[1-9]\d{0,14})(\.\d{0,14}[1-9])?")
+
+
+def fast_check(spec: FieldSpec, lists: dict[str, CodeList]) -> Callable[[Any], bool] | None:
+    """A cheap test that a value is already valid and canonical, where one exists.
+
+    Returning False only means "use the full checker"; it never rejects.
+    """
+    match spec.type:
+        case FieldType.CHOICE:
+            return frozenset(spec.choice_values()).__contains__
+        case FieldType.STATE:
+            return frozenset(s.alpha3 for s in states.all_states()).__contains__
+        case FieldType.CODE:
+            code_list = lists[spec.code_list or ""]
+            where = spec.list_where or {}
+            return frozenset(
+                e.code for e in code_list.entries
+                if all(str(code_list.attribute(e, k)) in v for k, v in where.items())
+            ).__contains__
+        case FieldType.DECIMAL if spec.max is None and (spec.min is None or spec.min <= 0):
+            match = _PLAIN_DECIMAL.fullmatch
+            return lambda v: type(v) is str and match(v) is not None
+        case FieldType.TEXT:
+            limit = spec.max_length
+            return lambda v: (type(v) is str and 0 < len(v) <= limit and v.isprintable()
+                              and v == v.strip())
+    return None
+
+
 def make_checker(spec: FieldSpec, lists: dict[str, CodeList]) -> Checker:
     """The checker for one field of a pack."""
     match spec.type:
@@ -226,4 +256,4 @@ def make_checker(spec: FieldSpec, lists: dict[str, CodeList]) -> Checker:
             return _code(spec, lists[spec.code_list or ""])
 
 
-__all__ = ["Checker", "Failure", "cas_is_valid", "make_checker"]
+__all__ = ["Checker", "Failure", "cas_is_valid", "fast_check", "make_checker"]

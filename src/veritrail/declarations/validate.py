@@ -10,6 +10,7 @@ is what gets stored and hashed.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -17,7 +18,7 @@ from typing import Any
 from weakref import WeakKeyDictionary
 
 from veritrail.declarations.document import FORMAT, HEADER_KEYS, pointer
-from veritrail.declarations.fields import Checker, make_checker
+from veritrail.declarations.fields import Checker, fast_check, make_checker
 from veritrail.errors import NotFound, Problem, ValidationFailed
 from veritrail.i18n import translator
 from veritrail.reference import states
@@ -56,10 +57,30 @@ class ValidationResult:
             raise ValidationFailed(self.problems)
 
 
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    spec: FieldSpec
+    check: Checker
+    fast: Callable[[Any], bool] | None
+
+
 @dataclass(frozen=True)
 class _CompiledSection:
+    """A section's checkers, with what each row needs precomputed.
+
+    Large tables (tens of thousands of rows) are the common case for industry
+    declarations, so values already in canonical form are accepted by a cheap
+    ``fast`` test; only the rest goes through the full checker.
+    """
+
     spec: SectionSpec
-    checkers: dict[str, tuple[FieldSpec, Checker]]
+    entries: dict[str, _Entry]
+    required: tuple[str, ...]
+    conditional: tuple[tuple[str, str, frozenset[Any]], ...]
+
+    @property
+    def field_ids(self) -> list[str]:
+        return list(self.entries)
 
 
 class _Reporter:
@@ -95,7 +116,16 @@ def _compile(registry: Registry, dtype: DeclarationType) -> dict[str, _CompiledS
     if dtype.key not in per_registry:
         lists = registry.regime(dtype.regime).lists
         per_registry[dtype.key] = {
-            s.id: _CompiledSection(s, {f.id: (f, make_checker(f, lists)) for f in s.fields})
+            s.id: _CompiledSection(
+                spec=s,
+                entries={f.id: _Entry(f, make_checker(f, lists), fast_check(f, lists))
+                         for f in s.fields},
+                required=tuple(f.id for f in s.fields if f.required),
+                conditional=tuple(
+                    (f.id, f.required_if.field, frozenset(f.required_if.in_))
+                    for f in s.fields if f.required_if and not f.required
+                ),
+            )
             for s in dtype.sections
         }
     return per_registry[dtype.key]
@@ -222,40 +252,40 @@ def _header(
     return dtype if "period" in out and "state" in out and dtype is not None else None
 
 
-def _required(spec: FieldSpec, values: dict[str, Any]) -> bool:
-    if spec.required:
-        return True
-    cond = spec.required_if
-    return cond is not None and values.get(cond.field) in cond.in_
-
-
 def _check_fields(
     section: _CompiledSection, raw: dict[str, Any], base: tuple[str | int, ...], report: _Reporter
 ) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    lang = report.language
-    for key in raw:
-        if key not in section.checkers:
+    entries = section.entries
+    failed: set[str] = set()
+    for key, value in raw.items():
+        entry = entries.get(key)
+        if entry is None:
             report.add(pointer(*base, key), "unknown_field",
                        "unknown field {name!r}; the fields are: {known}",
-                       {"name": str(key)[:60], "known": ", ".join(section.checkers)})
-    for field_id, (spec, check) in section.checkers.items():
-        value = raw.get(field_id)
+                       {"name": str(key)[:60], "known": ", ".join(entries)})
+            continue
+        if entry.fast is not None and entry.fast(value):
+            out[key] = value
+            continue
         if value is None or (isinstance(value, str) and not value.strip()):
             continue
-        normal, failure = check(value)
+        normal, failure = entry.check(value)
         if failure:
+            failed.add(key)
             code, message, params = failure
-            report.add(pointer(*base, field_id), code, message, params, label=spec.label.get(lang))
+            report.add(pointer(*base, key), code, message, params,
+                       label=entry.spec.label.get(report.language))
         else:
-            out[field_id] = normal
-    for field_id, (spec, _check) in section.checkers.items():
-        present = raw.get(field_id) not in (None, "") and not (
-            isinstance(raw.get(field_id), str) and not raw[field_id].strip()
-        )
-        if not present and _required(spec, out):
-            report.add(pointer(*base, field_id), "required", "is required",
-                       label=spec.label.get(lang))
+            out[key] = normal
+    missing = [f for f in section.required if f not in out and f not in failed]
+    missing += [
+        f for f, cond, values in section.conditional
+        if f not in out and f not in failed and out.get(cond) in values
+    ]
+    for field_id in missing:
+        report.add(pointer(*base, field_id), "required", "is required",
+                   label=entries[field_id].spec.label.get(report.language))
     return out
 
 
@@ -293,7 +323,7 @@ def _table(section: _CompiledSection, value: Any, report: _Reporter) -> list[dic
         checked = _check_fields(section, row, (*base, index), report)
         rows.append(checked)
         if spec.unique:
-            key = tuple(checked.get(f) for f in spec.unique)
+            key = tuple(map(checked.get, spec.unique))
             first = seen.setdefault(key, index)
             if first != index:
                 report.add(pointer(*base, index), "duplicate_line",
@@ -328,15 +358,19 @@ def _threshold(
         return
     code_list = registry.code_list(dtype.regime, item_spec.code_list)
     attribute = {e.code: str(code_list.attribute(e, rule.by)) for e in code_list.entries}
-    limit_factor = UNIT_TO_KG[rule.limit_unit]
+    limit_factor = float(UNIT_TO_KG[rule.limit_unit])
+    factors = {unit: float(f) for unit, f in UNIT_TO_KG.items()}
     groups: dict[tuple[Any, ...], list[int]] = defaultdict(list)
-    totals: dict[tuple[Any, ...], Decimal] = defaultdict(Decimal)
+    totals: dict[tuple[Any, ...], float] = defaultdict(float)
+    item_id, quantity_id, unit_id = rule.item, rule.quantity, rule.unit
+    default_unit, group_by, aggregate = rule.default_unit, rule.group_by, rule.aggregate
     for index, row in enumerate(rows):
-        if rule.item not in row or rule.quantity not in row:
+        if item_id not in row or quantity_id not in row:
             continue
-        unit = row.get(rule.unit, rule.default_unit) if rule.unit else rule.default_unit
-        kg = Decimal(str(row[rule.quantity])) * UNIT_TO_KG.get(unit, Decimal(1))
-        key = tuple(row.get(f) for f in rule.group_by) if rule.aggregate else (index,)
+        unit = row.get(unit_id, default_unit) if unit_id else default_unit
+        # Floats suffice: the threshold only decides whether to warn.
+        kg = float(row[quantity_id]) * factors.get(unit, 1.0)
+        key = tuple(map(row.get, group_by)) if aggregate else (index,)
         groups[key].append(index)
         totals[key] += kg
     for key, indexes in groups.items():
@@ -344,7 +378,7 @@ def _threshold(
         limit = rule.limits.get(attribute.get(item, ""))
         if limit is None:
             continue
-        if totals[key] < limit * limit_factor:
+        if totals[key] < float(limit) * limit_factor:
             for index in indexes:
                 report.add(pointer("data", rule.section, index, rule.quantity),
                            "below_threshold", rule.message.get(report.language),

@@ -131,6 +131,8 @@ def _mirror_transfers(
                 if line.get(direction) != "export" or line.get(partner) not in docs:
                     continue
                 other = docs[line[partner]]
+                if other.get("nothing_to_declare"):
+                    continue
                 mirror = dict(line, **{direction: "import", partner: state})
                 roll = rng.random()
                 what = f"{dtype.key} {period}: {state} -> {line[partner]} {section.id}"

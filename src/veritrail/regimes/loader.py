@@ -19,6 +19,8 @@ from veritrail.regimes.model import (
     DeclarationType,
     FieldType,
     Regime,
+    SectionKind,
+    SectionSpec,
     ThresholdRule,
 )
 
@@ -106,7 +108,9 @@ def load_pack(folder: Path, root: Path = PACKS_DIR) -> RegimePack:
         path = folder / "lists" / f"{list_id}.yaml"
         name = str(path.relative_to(root.parent))
         if not path.exists():
-            raise RegimePackError(f"code list {list_id!r} has no file {name}", file=rel, field="lists")
+            raise RegimePackError(
+                f"code list {list_id!r} has no file {name}", file=rel, field="lists"
+            )
         code_list = _parse(CodeList, _read_yaml(path, root), name)
         if code_list.id != list_id:
             raise RegimePackError(f"id must be {list_id!r}", file=name, field="id")
@@ -177,8 +181,14 @@ def _check_type(dtype: DeclarationType, pack: RegimePack, name: str) -> None:
         if isinstance(rule, ThresholdRule):
             needed = [rule.item, rule.quantity, *rule.group_by]
             needed += [rule.unit] if rule.unit else []
+            _check_threshold(rule, section, pack, name, where)
         elif isinstance(rule, AtLeastOneRule):
             needed = list(rule.fields)
+            if section.kind is not SectionKind.FORM:
+                raise RegimePackError(
+                    f"'at_least_one' needs a form section; {section.id!r} is a table",
+                    file=name, field=where,
+                )
         for field_id in needed:
             if section.field(field_id) is None:
                 raise RegimePackError(
@@ -186,10 +196,31 @@ def _check_type(dtype: DeclarationType, pack: RegimePack, name: str) -> None:
                 )
 
 
+def _check_threshold(
+    rule: ThresholdRule, section: SectionSpec, pack: RegimePack, name: str, where: str
+) -> None:
+    item = section.field(rule.item)
+    if item is None or item.code_list is None:
+        raise RegimePackError(
+            f"the item field {rule.item!r} must be of type 'code'", file=name, field=where
+        )
+    code_list = pack.lists[item.code_list]
+    values = {str(code_list.attribute(e, rule.by)) for e in code_list.entries}
+    unknown = sorted(set(rule.limits) - values)
+    if unknown:
+        raise RegimePackError(
+            f"no entry of list {code_list.id!r} has {rule.by} = {unknown[0]!r}",
+            file=name, field=f"{where}.limits",
+        )
+
+
 def load_registry(root: Path = PACKS_DIR) -> Registry:
     """Load every regime pack under ``root``."""
+    if not root.is_dir():
+        raise RegimePackError("the regime packs folder does not exist", file=str(root))
     packs: dict[str, RegimePack] = {}
-    for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(("_", "."))):
+    folders = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(("_", ".")))
+    for folder in folders:
         pack = load_pack(folder, root)
         packs[pack.regime.id] = pack
     if not packs:

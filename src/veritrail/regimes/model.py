@@ -171,10 +171,10 @@ class ThresholdRule(_Strict):
     item: str
     quantity: str
     unit: str | None = None
-    default_unit: str = "kg"
+    default_unit: Literal["g", "kg", "t"] = "kg"
     by: str
     limits: dict[str, Decimal]
-    limit_unit: str = "kg"
+    limit_unit: Literal["g", "kg", "t"] = "kg"
     aggregate: bool = False
     group_by: list[str] = Field(default_factory=list)
     severity: Literal["warning", "error"] = "warning"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -122,7 +123,8 @@ class DeclarationVersion(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     declaration_id: Mapped[str] = mapped_column(ForeignKey("declarations.id"), index=True)
     version: Mapped[int] = mapped_column(Integer)
-    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # The canonical bytes exactly as hashed, so the stored text is the evidence.
+    document_json: Mapped[str] = mapped_column("document", Text)
     content_sha256: Mapped[str] = mapped_column(String(64))
     original_sha256: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"))
     original_filename: Mapped[str | None] = mapped_column(String(255))
@@ -133,6 +135,11 @@ class DeclarationVersion(Base):
     note: Mapped[str | None] = mapped_column(Text)
 
     declaration: Mapped[Declaration] = relationship(back_populates="versions")
+
+    @property
+    def document(self) -> dict[str, Any]:
+        data: dict[str, Any] = json.loads(self.document_json)
+        return data
 
 
 class AuditEvent(Base):

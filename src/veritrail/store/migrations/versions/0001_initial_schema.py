@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: c085fa0a6852
+Revision ID: 9aa527c97c53
 Revises: 
-Create Date: 2026-11-21 05:05:59.789865
+Create Date: 2026-11-21 05:16:27.409962
 """
 from alembic import op
 import sqlalchemy as sa
@@ -91,7 +91,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('declaration_id', sa.String(length=40), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
-    sa.Column('document', sa.JSON(), nullable=False),
+    sa.Column('document', sa.Text(), nullable=False),
     sa.Column('content_sha256', sa.String(length=64), nullable=False),
     sa.Column('original_sha256', sa.String(length=64), nullable=True),
     sa.Column('original_filename', sa.String(length=255), nullable=True),

@@ -1,0 +1,179 @@
+"""The HTTP API end to end, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from factories import adnd, make_user
+from veritrail.access import Role
+from veritrail.actions import Context
+from veritrail.server import create_app
+from veritrail.settings import Settings
+from veritrail.store.models import Declaration, DeclarationVersion
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def client(settings: Settings, ctx: Context) -> Iterator[TestClient]:
+    make_user(ctx, "fra", Role.NA_SUBMITTER, "FRA")
+    make_user(ctx, "deu", Role.NA_SUBMITTER, "DEU")
+    make_user(ctx, "analyst", Role.ANALYST)
+    with TestClient(create_app(settings, ctx)) as test_client:
+        yield test_client
+
+
+FRA = ("fra", PASSWORD)
+DEU = ("deu", PASSWORD)
+ANALYST = ("analyst", PASSWORD)
+
+
+def _post(client: TestClient, doc: object, auth: tuple[str, str] = FRA, **kw: object):  # type: ignore[no-untyped-def]
+    body = doc if isinstance(doc, bytes) else json.dumps(doc).encode()
+    return client.post("/api/declarations", content=body, auth=auth,
+                       headers={"content-type": "application/json"}, **kw)  # type: ignore[arg-type]
+
+
+def _count(ctx: Context) -> int:
+    with ctx.sessions() as session:
+        return int(session.scalar(select(func.count()).select_from(DeclarationVersion)) or 0)
+
+
+def test_health_and_openapi(client: TestClient) -> None:
+    assert client.get("/healthz").json()["status"] == "ok"
+    spec = client.get("/api/openapi.json").json()
+    assert "/api/declarations" in spec["paths"]
+    assert "/api/declarations/{declaration_id}/diff" in spec["paths"]
+    docs = client.get("/api/docs")
+    assert docs.status_code == 200 and "swagger-ui-bundle.js" in docs.text
+
+
+def test_anonymous_callers_get_nothing(client: TestClient) -> None:
+    for path in ("/api/declarations", "/api/regimes", "/api/status?period=2025"):
+        response = client.get(path)
+        assert response.status_code == 401, path
+        assert response.json()["code"] == "not_authenticated"
+    assert client.get("/api/declarations", auth=("fra", "wrong password")).status_code == 401
+
+
+def test_submit_amend_diff_and_read_back(client: TestClient) -> None:
+    created = _post(client, adnd())
+    assert created.status_code == 201, created.text
+    body = created.json()
+    declaration_id = body["id"]
+    assert body["version"] == 1 and body["state"] == "FRA"
+
+    amended = adnd(id=declaration_id)
+    amended["data"]["lines"][0]["quantity"] = "125"
+    assert _post(client, amended).json()["version"] == 2
+
+    detail = client.get(f"/api/declarations/{declaration_id}", auth=FRA).json()
+    assert [v["version"] for v in detail["versions"]] == [1, 2]
+    v1 = client.get(f"/api/declarations/{declaration_id}/versions/1", auth=FRA).json()
+    assert v1["data"]["lines"][0]["quantity"] == "120" and v1["id"] == declaration_id
+    original = client.get(f"/api/declarations/{declaration_id}/versions/1/original", auth=FRA)
+    assert json.loads(original.content) == adnd()
+    diff = client.get(f"/api/declarations/{declaration_id}/diff?from=1&to=2", auth=FRA).json()
+    assert diff["summary"]["rows_changed"] == 1
+    listed = client.get("/api/declarations?state=FRA", auth=ANALYST).json()
+    assert [d["id"] for d in listed] == [declaration_id]
+
+
+def test_invalid_submission_lists_every_error_and_stores_nothing(
+    client: TestClient, ctx: Context
+) -> None:
+    bad = adnd(lines=[
+        {"cas": "64-17-5", "activity": "export", "quantity": "-1", "unit": "t"},
+        {"cas": "75-44-5", "activity": "export", "partner_state": "Atlantis", "quantity": "abc",
+         "unit": "t"},
+    ])
+    response = _post(client, bad)
+    assert response.status_code == 422
+    errors = response.json()["errors"]
+    assert {(e["path"], e["code"]) for e in errors} >= {
+        ("/data/lines/0/cas", "unknown_code"),
+        ("/data/lines/0/quantity", "negative"),
+        ("/data/lines/0/partner_state", "required"),
+        ("/data/lines/1/partner_state", "unknown_state"),
+        ("/data/lines/1/quantity", "not_a_number"),
+    }
+    assert all(e["message"] for e in errors)
+    assert _count(ctx) == 0
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"{", b'{"regime": "cwc",', b"\x00\xff\xfe garbage", "[" * 5000, b'{"a": NaN}', b""],
+    ids=["truncated", "cut", "binary", "deep", "nan", "empty"],
+)
+def test_malformed_bodies_are_4xx_with_a_message(
+    client: TestClient, ctx: Context, body: bytes | str
+) -> None:
+    data = body.encode() if isinstance(body, str) else body
+    response = _post(client, data)
+    assert 400 <= response.status_code < 500, response.text
+    assert response.json()["message"]
+    assert _count(ctx) == 0
+
+
+def test_oversized_body_is_refused_before_parsing(tmp_path, database_url: str) -> None:  # type: ignore[no-untyped-def]
+    settings = Settings(data_dir=tmp_path / "small", database_url=database_url,
+                        max_upload_bytes=1000)
+    ctx = Context.from_settings(settings)
+    make_user(ctx, "fra", Role.NA_SUBMITTER, "FRA")
+    with TestClient(create_app(settings, ctx)) as client:
+        response = _post(client, b"{" + b" " * 5000 + b"}")
+        assert response.status_code == 413
+        assert "1,000 bytes" in response.json()["message"]
+    ctx.close()
+
+
+def test_national_authority_cannot_see_or_submit_for_another_state(client: TestClient) -> None:
+    theirs = _post(client, adnd(state="DEU"), auth=DEU).json()["id"]
+    assert client.get(f"/api/declarations/{theirs}", auth=FRA).status_code == 404
+    assert client.get(f"/api/declarations/{theirs}/versions/1", auth=FRA).status_code == 404
+    assert client.get("/api/declarations", auth=FRA).json() == []
+    refused = _post(client, adnd(state="DEU"), auth=FRA)
+    assert refused.status_code == 403
+    assert _post(client, adnd(), auth=ANALYST).status_code == 403
+
+
+def test_validate_endpoint_stores_nothing(client: TestClient, ctx: Context) -> None:
+    ok = client.post("/api/declarations/validate", content=json.dumps(adnd()), auth=FRA,
+                     headers={"content-type": "application/json"})
+    assert ok.status_code == 200 and ok.json()["valid"] is True
+    bad = client.post("/api/declarations/validate", content=json.dumps(adnd(period=1800)),
+                      auth=FRA, headers={"content-type": "application/json"})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["path"] == "/period"
+    assert _count(ctx) == 0
+
+
+def test_templates_schema_and_regimes(client: TestClient) -> None:
+    regimes = {r["id"] for r in client.get("/api/regimes", auth=FRA).json()}
+    assert {"cwc", "bwc", "unscr1540", "att"} <= regimes
+    schema = client.get("/api/regimes/cwc/types/adnd/schema", auth=FRA).json()
+    assert schema["type"] == "object"
+    for fmt in ("json", "csv", "xlsx"):
+        response = client.get(f"/api/regimes/cwc/types/adnd/template?format={fmt}", auth=FRA)
+        assert response.status_code == 200 and response.content
+    assert client.get("/api/regimes/cwc/types/nope/schema", auth=FRA).status_code == 404
+
+
+def test_status_table_and_csv_export(client: TestClient) -> None:
+    _post(client, adnd(period=2025))
+    cells = client.get("/api/status?period=2025&regime=cwc", auth=ANALYST).json()
+    by_state = {c["state"]: c["status"] for c in cells}
+    assert by_state["DEU"] in ("missing", "not_yet_due") and "FRA" in by_state
+    exported = client.get("/api/status.csv?period=2025&regime=cwc", auth=ANALYST)
+    rows = list(csv.reader(io.StringIO(exported.text)))
+    assert rows[0][:4] == ["state", "regime", "period", "status"]
+    assert len(rows) == len(cells) + 1
+    mine = client.get("/api/status?period=2025", auth=FRA).json()
+    assert {c["state"] for c in mine} == {"FRA"}
