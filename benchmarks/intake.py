@@ -21,8 +21,8 @@ import io
 import json
 import os
 import random
-import statistics
 import sqlite3
+import statistics
 import tempfile
 import time
 from collections.abc import Callable
@@ -47,8 +47,11 @@ COLUMNS = ("cas", "activity", "partner_state", "quantity", "unit")
 def make_lines(n: int, seed: int = 20_000) -> list[dict[str, str]]:
     rng = random.Random(seed)
     schedules = registry().regime("cwc").lists["schedules"]
-    chemicals = [e.code for e in schedules.entries
-                 if str(schedules.attribute(e, "schedule")) in ("2A*", "2A", "2B", "3A", "3B")]
+    chemicals = [
+        e.code
+        for e in schedules.entries
+        if str(schedules.attribute(e, "schedule")) in ("2A*", "2A", "2B", "3A", "3B")
+    ]
     partners = [s.alpha3 for s in all_states()]
     seen: set[tuple[str, str, str]] = set()
     lines: list[dict[str, str]] = []
@@ -57,14 +60,27 @@ def make_lines(n: int, seed: int = 20_000) -> list[dict[str, str]]:
         if key in seen:
             continue
         seen.add(key)
-        lines.append({"cas": key[0], "activity": key[1], "partner_state": key[2],
-                      "quantity": str(rng.randint(1, 9000) * 10), "unit": "t"})
+        lines.append(
+            {
+                "cas": key[0],
+                "activity": key[1],
+                "partner_state": key[2],
+                "quantity": str(rng.randint(1, 9000) * 10),
+                "unit": "t",
+            }
+        )
     return lines
 
 
 def document(lines: list[dict[str, str]], period: int, state: str = "FRA") -> dict[str, Any]:
-    return {"format": "veritrail.declaration/1", "regime": "cwc", "type": "adnd",
-            "period": period, "state": state, "data": {"lines": lines}}
+    return {
+        "format": "veritrail.declaration/1",
+        "regime": "cwc",
+        "type": "adnd",
+        "period": period,
+        "state": state,
+        "data": {"lines": lines},
+    }
 
 
 def timed(func: Callable[[], object]) -> float:
@@ -81,8 +97,10 @@ def raw_sqlite(path: Path, rows: list[tuple[str, ...]]) -> float:
     con = sqlite3.connect(path)
     con.execute("PRAGMA journal_mode=WAL")
     con.execute("PRAGMA synchronous=NORMAL")
-    con.execute("CREATE TABLE IF NOT EXISTS raw_lines "
-                "(cas TEXT, activity TEXT, partner TEXT, quantity TEXT, unit TEXT)")
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS raw_lines "
+        "(cas TEXT, activity TEXT, partner TEXT, quantity TEXT, unit TEXT)"
+    )
     con.execute("DELETE FROM raw_lines")
     con.commit()
 
@@ -97,8 +115,10 @@ def raw_sqlite(path: Path, rows: list[tuple[str, ...]]) -> float:
 
 def raw_postgres(url: str, rows: list[tuple[str, ...]]) -> float:
     with psycopg.connect(url) as con:
-        con.execute("CREATE TABLE IF NOT EXISTS raw_lines "
-                    "(cas TEXT, activity TEXT, partner TEXT, quantity TEXT, unit TEXT)")
+        con.execute(
+            "CREATE TABLE IF NOT EXISTS raw_lines "
+            "(cas TEXT, activity TEXT, partner TEXT, quantity TEXT, unit TEXT)"
+        )
         con.execute("TRUNCATE raw_lines")
         con.commit()
 
@@ -115,19 +135,23 @@ def ours(ctx: Context, lines: list[dict[str, str]], period: int) -> float:
 
     def run() -> None:
         parsed = parse_upload(data, "adnd.json", registry=ctx.registry, limits=ctx.settings)
-        do_submit_declaration(ctx, actor=OPERATOR, parsed=parsed, original=data,
-                              filename="adnd.json")
+        do_submit_declaration(
+            ctx, actor=OPERATOR, parsed=parsed, original=data, filename="adnd.json"
+        )
 
     return timed(run)
 
 
-def compare(label: str, ctx: Context, raw: Callable[[], float], lines: list[dict[str, str]],
-            repeat: int) -> None:
+def compare(
+    label: str, ctx: Context, raw: Callable[[], float], lines: list[dict[str, str]], repeat: int
+) -> None:
     raw_runs = [raw() for _ in range(repeat)]
     our_runs = [ours(ctx, lines, 2000 + i) for i in range(repeat)]
     r, o = median(raw_runs), median(our_runs)
-    print(f"{label:<11} raw executemany {r * 1000:8.1f} ms | parse+validate+store "
-          f"{o * 1000:8.1f} ms | ratio {o / r:5.2f}x (goal <= 3x)")
+    print(
+        f"{label:<11} raw executemany {r * 1000:8.1f} ms | parse+validate+store "
+        f"{o * 1000:8.1f} ms | ratio {o / r:5.2f}x (goal <= 3x)"
+    )
 
 
 def xlsx_bytes(lines: list[dict[str, str]]) -> bytes:
@@ -161,14 +185,18 @@ def xlsx(lines: list[dict[str, str]], repeat: int) -> None:
     b = median([timed(bare) for _ in range(repeat)])
     v = median([timed(veritrail) for _ in range(repeat)])
     n = len(lines)
-    print(f"xlsx        bare openpyxl {n / b:9,.0f} rows/s | Veritrail parse {n / v:9,.0f} rows/s"
-          f" | ratio {v / b:5.2f}x of bare reading (goal >= 20,000 rows/s)")
+    print(
+        f"xlsx        bare openpyxl {n / b:9,.0f} rows/s | Veritrail parse {n / v:9,.0f} rows/s"
+        f" | ratio {v / b:5.2f}x of bare reading (goal >= 20,000 rows/s)"
+    )
 
 
 def postgres_url() -> str | None:
-    url = (os.environ.get("VERITRAIL_BENCH_DATABASE_URL")
-           or os.environ.get("VERITRAIL_TEST_DATABASE_URL")
-           or "postgresql://postgres@127.0.0.1:5432/test")
+    url = (
+        os.environ.get("VERITRAIL_BENCH_DATABASE_URL")
+        or os.environ.get("VERITRAIL_TEST_DATABASE_URL")
+        or "postgresql://postgres@127.0.0.1:5432/test"
+    )
     try:
         with psycopg.connect(url, connect_timeout=3):
             return url
@@ -189,8 +217,9 @@ def main() -> None:
         settings = Settings(data_dir=Path(tmp) / "data")
         ctx = Context.from_settings(settings)
         upgrade(ctx.engine)
-        compare("sqlite", ctx, lambda: raw_sqlite(Path(tmp) / "raw.sqlite3", rows), lines,
-                args.repeat)
+        compare(
+            "sqlite", ctx, lambda: raw_sqlite(Path(tmp) / "raw.sqlite3", rows), lines, args.repeat
+        )
         ctx.close()
         url = postgres_url()
         if url:
@@ -199,11 +228,13 @@ def main() -> None:
                 con.execute("DROP DATABASE IF EXISTS veritrail_bench WITH (FORCE)")
                 con.execute("CREATE DATABASE veritrail_bench")
             bench_url = pg.set(database="veritrail_bench").render_as_string(hide_password=False)
-            ctx = Context.from_settings(Settings(data_dir=Path(tmp) / "pgdata",
-                                                 database_url=bench_url))
+            ctx = Context.from_settings(
+                Settings(data_dir=Path(tmp) / "pgdata", database_url=bench_url)
+            )
             upgrade(ctx.engine)
-            plain = make_url(url).set(database="veritrail_bench").render_as_string(
-                hide_password=False)
+            plain = (
+                make_url(url).set(database="veritrail_bench").render_as_string(hide_password=False)
+            )
             compare("postgresql", ctx, lambda: raw_postgres(plain, rows), lines, args.repeat)
             ctx.close()
     xlsx(lines, args.repeat)

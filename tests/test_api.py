@@ -16,7 +16,7 @@ from veritrail.access import Role
 from veritrail.actions import Context
 from veritrail.server import create_app
 from veritrail.settings import Settings
-from veritrail.store.models import Declaration, DeclarationVersion
+from veritrail.store.models import DeclarationVersion
 
 PASSWORD = "correct horse battery"
 
@@ -37,8 +37,13 @@ ANALYST = ("analyst", PASSWORD)
 
 def _post(client: TestClient, doc: object, auth: tuple[str, str] = FRA, **kw: object):  # type: ignore[no-untyped-def]
     body = doc if isinstance(doc, bytes) else json.dumps(doc).encode()
-    return client.post("/api/declarations", content=body, auth=auth,
-                       headers={"content-type": "application/json"}, **kw)  # type: ignore[arg-type]
+    return client.post(
+        "/api/declarations",
+        content=body,
+        auth=auth,
+        headers={"content-type": "application/json"},
+        **kw,
+    )  # type: ignore[arg-type]
 
 
 def _count(ctx: Context) -> int:
@@ -89,11 +94,18 @@ def test_submit_amend_diff_and_read_back(client: TestClient) -> None:
 def test_invalid_submission_lists_every_error_and_stores_nothing(
     client: TestClient, ctx: Context
 ) -> None:
-    bad = adnd(lines=[
-        {"cas": "64-17-5", "activity": "export", "quantity": "-1", "unit": "t"},
-        {"cas": "75-44-5", "activity": "export", "partner_state": "Atlantis", "quantity": "abc",
-         "unit": "t"},
-    ])
+    bad = adnd(
+        lines=[
+            {"cas": "64-17-5", "activity": "export", "quantity": "-1", "unit": "t"},
+            {
+                "cas": "75-44-5",
+                "activity": "export",
+                "partner_state": "Atlantis",
+                "quantity": "abc",
+                "unit": "t",
+            },
+        ]
+    )
     response = _post(client, bad)
     assert response.status_code == 422
     errors = response.json()["errors"]
@@ -124,8 +136,9 @@ def test_malformed_bodies_are_4xx_with_a_message(
 
 
 def test_oversized_body_is_refused_before_parsing(tmp_path, database_url: str) -> None:  # type: ignore[no-untyped-def]
-    settings = Settings(data_dir=tmp_path / "small", database_url=database_url,
-                        max_upload_bytes=1000)
+    settings = Settings(
+        data_dir=tmp_path / "small", database_url=database_url, max_upload_bytes=1000
+    )
     ctx = Context.from_settings(settings)
     make_user(ctx, "fra", Role.NA_SUBMITTER, "FRA")
     with TestClient(create_app(settings, ctx)) as client:
@@ -146,11 +159,19 @@ def test_national_authority_cannot_see_or_submit_for_another_state(client: TestC
 
 
 def test_validate_endpoint_stores_nothing(client: TestClient, ctx: Context) -> None:
-    ok = client.post("/api/declarations/validate", content=json.dumps(adnd()), auth=FRA,
-                     headers={"content-type": "application/json"})
+    ok = client.post(
+        "/api/declarations/validate",
+        content=json.dumps(adnd()),
+        auth=FRA,
+        headers={"content-type": "application/json"},
+    )
     assert ok.status_code == 200 and ok.json()["valid"] is True
-    bad = client.post("/api/declarations/validate", content=json.dumps(adnd(period=1800)),
-                      auth=FRA, headers={"content-type": "application/json"})
+    bad = client.post(
+        "/api/declarations/validate",
+        content=json.dumps(adnd(period=1800)),
+        auth=FRA,
+        headers={"content-type": "application/json"},
+    )
     assert bad.status_code == 422 and bad.json()["errors"][0]["path"] == "/period"
     assert _count(ctx) == 0
 

@@ -39,8 +39,9 @@ def test_regimes_list(cli: CliRunner) -> None:
 def test_template_validate_submit_list_export_amend(cli: CliRunner, tmp_path: Path) -> None:
     for fmt in ("json", "csv", "xlsx"):
         out = tmp_path / f"t.{fmt}"
-        result = cli.invoke(app, ["declare", "template", "cwc", "adnd", "--format", fmt,
-                                  "-o", str(out)])
+        result = cli.invoke(
+            app, ["declare", "template", "cwc", "adnd", "--format", fmt, "-o", str(out)]
+        )
         assert result.exit_code == 0, result.output
         assert out.stat().st_size > 0
 
@@ -56,7 +57,9 @@ def test_template_validate_submit_list_export_amend(cli: CliRunner, tmp_path: Pa
     assert [(i["id"], i["state"]) for i in items] == [(declaration_id, "FRA")]
 
     exported = tmp_path / "export.json"
-    assert cli.invoke(app, ["declare", "export", declaration_id, "-o", str(exported)]).exit_code == 0
+    assert (
+        cli.invoke(app, ["declare", "export", declaration_id, "-o", str(exported)]).exit_code == 0
+    )
     assert cli.invoke(app, ["declare", "validate", str(exported)]).exit_code == 0
 
     doc = json.loads(exported.read_text())
@@ -70,8 +73,10 @@ def test_template_validate_submit_list_export_amend(cli: CliRunner, tmp_path: Pa
 
 
 def test_invalid_file_exit_1_with_json_errors(cli: CliRunner, tmp_path: Path) -> None:
-    bad = _write(tmp_path / "bad.json",
-                 adnd(state="XXX", lines=[{"cas": "1-2-3", "activity": "x", "unit": "t"}]))
+    bad = _write(
+        tmp_path / "bad.json",
+        adnd(state="XXX", lines=[{"cas": "1-2-3", "activity": "x", "unit": "t"}]),
+    )
     result = cli.invoke(app, ["declare", "validate", str(bad), "--json"])
     assert result.exit_code == 1
     body = json.loads(result.stdout)
@@ -83,7 +88,8 @@ def test_invalid_file_exit_1_with_json_errors(cli: CliRunner, tmp_path: Path) ->
 
 
 @pytest.mark.parametrize(
-    "content", [b"{", b"\xff\xfe{\x00}\x00", b"PK\x03\x04 not a zip", b"\x00" * 100],
+    "content",
+    [b"{", b"\xff\xfe{\x00}\x00", b"PK\x03\x04 not a zip", b"\x00" * 100],
     ids=["truncated", "utf16", "fake-zip", "nul"],
 )
 def test_malformed_files_exit_1(cli: CliRunner, tmp_path: Path, content: bytes) -> None:

@@ -24,8 +24,12 @@ from veritrail.store.models import AuditEvent, Blob, Declaration, DeclarationVer
 
 
 def _submit(ctx: Context, doc: dict, **kw: object):  # type: ignore[no-untyped-def]
-    return do_submit_declaration(ctx, actor=kw.pop("actor", OPERATOR),  # type: ignore[arg-type]
-                                 parsed=ParsedDeclaration(doc, "json"), **kw)  # type: ignore[arg-type]
+    return do_submit_declaration(
+        ctx,
+        actor=kw.pop("actor", OPERATOR),  # type: ignore[arg-type]
+        parsed=ParsedDeclaration(doc, "json"),
+        **kw,
+    )  # type: ignore[arg-type]
 
 
 def _count(ctx: Context, model: type) -> int:
@@ -65,11 +69,20 @@ def test_amendment_keeps_every_version_and_diffs(ctx: Context) -> None:
     assert second.amendment and second.version == 2 and second.status is Lifecycle.AMENDED
     detail = declaration_detail(ctx, actor=OPERATOR, declaration_id=first.id)
     assert [v.version for v in detail.versions] == [1, 2]
-    assert version_document(ctx, actor=OPERATOR, declaration_id=first.id, version=1)[
-        "data"]["lines"][0]["quantity"] == "120"
+    assert (
+        version_document(ctx, actor=OPERATOR, declaration_id=first.id, version=1)["data"]["lines"][
+            0
+        ]["quantity"]
+        == "120"
+    )
     diff = diff_versions(ctx, actor=OPERATOR, declaration_id=first.id, old=1, new=2)
-    assert diff.summary() == {"header": 0, "fields": 0, "rows_added": 0, "rows_removed": 1,
-                              "rows_changed": 1}
+    assert diff.summary() == {
+        "header": 0,
+        "fields": 0,
+        "rows_added": 0,
+        "rows_removed": 1,
+        "rows_changed": 1,
+    }
 
 
 def test_identical_amendment_and_second_original_are_refused(ctx: Context) -> None:
@@ -114,17 +127,26 @@ def test_reporting_status(ctx: Context) -> None:
     due_passed = datetime(2026, 6, 1, tzinfo=UTC)
     _submit(ctx, adnd(state="FRA", period=2025), now=datetime(2026, 2, 1, tzinfo=UTC))
     _submit(ctx, adnd(state="DEU", period=2025), now=datetime(2026, 5, 2, tzinfo=UTC))
-    _submit(ctx, adnd(state="ITA", period=2025, nothing_to_declare=True, lines=[]),
-            now=datetime(2026, 3, 31, 23, 59, tzinfo=UTC))
-    cells = {c.state: c.status for c in status_table(ctx, actor=OPERATOR, period=2025,
-                                                     regime="cwc", now=due_passed)}
+    _submit(
+        ctx,
+        adnd(state="ITA", period=2025, nothing_to_declare=True, lines=[]),
+        now=datetime(2026, 3, 31, 23, 59, tzinfo=UTC),
+    )
+    cells = {
+        c.state: c.status
+        for c in status_table(ctx, actor=OPERATOR, period=2025, regime="cwc", now=due_passed)
+    }
     assert cells["FRA"] is ReportingStatus.ON_TIME
     assert cells["DEU"] is ReportingStatus.LATE
     assert cells["ITA"] is ReportingStatus.NOTHING_TO_DECLARE
     assert cells["ESP"] is ReportingStatus.MISSING
     assert "ISR" not in cells  # not a party
-    early = {c.state: c.status for c in status_table(
-        ctx, actor=OPERATOR, period=2025, regime="cwc", now=datetime(2026, 1, 5, tzinfo=UTC))}
+    early = {
+        c.state: c.status
+        for c in status_table(
+            ctx, actor=OPERATOR, period=2025, regime="cwc", now=datetime(2026, 1, 5, tzinfo=UTC)
+        )
+    }
     assert early["ESP"] is ReportingStatus.NOT_YET_DUE
     mine = status_table(ctx, actor=national("FRA"), period=2025, regime="cwc", now=due_passed)
     assert [c.state for c in mine] == ["FRA"]
@@ -139,11 +161,13 @@ def test_draft_then_submit_and_prefill_from_last_period(ctx: Context) -> None:
     assert detail.status is Lifecycle.DRAFT and detail.draft is not None
     result = _submit(ctx, adnd(period=2024))
     assert result.id == declaration_id and result.version == 1
-    new_id = do_prefill_draft(ctx, actor=OPERATOR, regime="cwc", type_="adnd", state="FRA",
-                              period=2025)
+    new_id = do_prefill_draft(
+        ctx, actor=OPERATOR, regime="cwc", type_="adnd", state="FRA", period=2025
+    )
     prefilled = declaration_detail(ctx, actor=OPERATOR, declaration_id=new_id).draft
     assert prefilled is not None and prefilled["period"] == 2025
-    assert prefilled["data"] == version_document(ctx, actor=OPERATOR,
-                                                 declaration_id=result.id)["data"]
+    assert (
+        prefilled["data"] == version_document(ctx, actor=OPERATOR, declaration_id=result.id)["data"]
+    )
     with pytest.raises(NotFound):
         do_prefill_draft(ctx, actor=OPERATOR, regime="cwc", type_="adnd", state="DEU", period=2025)

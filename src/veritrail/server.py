@@ -9,8 +9,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
-from starlette.exceptions import HTTPException as StarletteHTTPException
 from sqlalchemy import text
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from veritrail import __version__, api, web
@@ -31,8 +31,13 @@ def _validation_problems(exc: RequestValidationError) -> list[dict[str, Any]]:
     problems = []
     for error in exc.errors():
         loc = [str(part) for part in error.get("loc", ())]
-        problems.append({"path": "/" + "/".join(loc), "code": str(error.get("type", "invalid")),
-                         "message": str(error.get("msg", "invalid value"))})
+        problems.append(
+            {
+                "path": "/" + "/".join(loc),
+                "code": str(error.get("type", "invalid")),
+                "message": str(error.get("msg", "invalid value")),
+            }
+        )
     return problems
 
 
@@ -66,15 +71,18 @@ def create_app(settings: Settings | None = None, ctx: Context | None = None) -> 
         if _wants_html(request):
             message = "; ".join(f"{p['path']}: {p['message']}" for p in problems)
             return web.error_page(request, 422, message)
-        return JSONResponse({"code": "invalid_request", "message": "the request is not valid",
-                             "errors": problems}, status_code=422)
+        return JSONResponse(
+            {"code": "invalid_request", "message": "the request is not valid", "errors": problems},
+            status_code=422,
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if _wants_html(request):
             return web.error_page(request, exc.status_code, str(exc.detail))
-        return JSONResponse({"code": "http_error", "message": str(exc.detail)},
-                            status_code=exc.status_code)
+        return JSONResponse(
+            {"code": "http_error", "message": str(exc.detail)}, status_code=exc.status_code
+        )
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:

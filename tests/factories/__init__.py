@@ -9,8 +9,9 @@ from veritrail.access import Actor, Role
 from veritrail.regimes import registry
 
 
-def adnd(state: str = "FRA", period: int = 2024, lines: list[dict[str, Any]] | None = None,
-         **header: Any) -> dict[str, Any]:
+def adnd(
+    state: str = "FRA", period: int = 2024, lines: list[dict[str, Any]] | None = None, **header: Any
+) -> dict[str, Any]:
     """An aggregate-national-data declaration of the CWC."""
     doc: dict[str, Any] = {
         "format": "veritrail.declaration/1",
@@ -23,8 +24,13 @@ def adnd(state: str = "FRA", period: int = 2024, lines: list[dict[str, Any]] | N
             if lines is not None
             else [
                 {"cas": "75-44-5", "activity": "production", "quantity": "120", "unit": "t"},
-                {"cas": "75-44-5", "activity": "export", "partner_state": "DEU",
-                 "quantity": "40", "unit": "t"},
+                {
+                    "cas": "75-44-5",
+                    "activity": "export",
+                    "partner_state": "DEU",
+                    "quantity": "40",
+                    "unit": "t",
+                },
                 {"cas": "464-07-3", "activity": "consumption", "quantity": "2.5", "unit": "t"},
             ]
         },
@@ -37,9 +43,12 @@ def adnd_lines(n: int, seed: int = 1) -> list[dict[str, Any]]:
     """``n`` distinct valid ADND lines (import and export to many partners)."""
     rng = random.Random(seed)
     pack = registry().regime("cwc")
-    chemicals = [e.code for e in pack.lists["schedules"].entries
-                 if str(pack.lists["schedules"].attribute(e, "schedule")) != "1A"
-                 and str(pack.lists["schedules"].attribute(e, "schedule")) != "1B"]
+    chemicals = [
+        e.code
+        for e in pack.lists["schedules"].entries
+        if str(pack.lists["schedules"].attribute(e, "schedule")) != "1A"
+        and str(pack.lists["schedules"].attribute(e, "schedule")) != "1B"
+    ]
     from veritrail.reference import all_states
 
     partners = [s.alpha3 for s in all_states()]
@@ -52,22 +61,38 @@ def adnd_lines(n: int, seed: int = 1) -> list[dict[str, Any]]:
         if (cas, activity, partner) in seen:
             continue
         seen.add((cas, activity, partner))
-        lines.append({"cas": cas, "activity": activity, "partner_state": partner,
-                      "quantity": str(rng.randint(1, 900) * 10), "unit": "t"})
+        lines.append(
+            {
+                "cas": cas,
+                "activity": activity,
+                "partner_state": partner,
+                "quantity": str(rng.randint(1, 900) * 10),
+                "unit": "t",
+            }
+        )
     return lines
 
 
 def national(state: str = "FRA", role: Role = Role.NA_SUBMITTER) -> Actor:
-    return Actor(username=f"{state.lower()}-{role.value}", role=role, state=state,
-                 organisation_id=f"na-{state}")
+    return Actor(
+        username=f"{state.lower()}-{role.value}",
+        role=role,
+        state=state,
+        organisation_id=f"na-{state}",
+    )
 
 
 def secretariat(role: Role = Role.ANALYST) -> Actor:
     return Actor(username=role.value, role=role, organisation_id="secretariat")
 
 
-def make_user(ctx: Any, username: str, role: Role, state: str | None = None,
-              password: str = "correct horse battery") -> Actor:
+def make_user(
+    ctx: Any,
+    username: str,
+    role: Role,
+    state: str | None = None,
+    password: str = "correct horse battery",
+) -> Actor:
     """A stored user (and its organisation) for tests that sign in."""
     from veritrail.access import OPERATOR
     from veritrail.actions.accounts import do_create_organisation, do_create_user
@@ -75,11 +100,17 @@ def make_user(ctx: Any, username: str, role: Role, state: str | None = None,
 
     org = f"na-{state}" if state else "secretariat"
     try:
-        do_create_organisation(ctx, actor=OPERATOR, id=org,
-                               kind="national_authority" if state else "secretariat",
-                               name=f"Organisation {org}", state=state)
+        do_create_organisation(
+            ctx,
+            actor=OPERATOR,
+            id=org,
+            kind="national_authority" if state else "secretariat",
+            name=f"Organisation {org}",
+            state=state,
+        )
     except Conflict:
         pass
-    do_create_user(ctx, actor=OPERATOR, username=username, password=password, role=role,
-                   organisation_id=org)
+    do_create_user(
+        ctx, actor=OPERATOR, username=username, password=password, role=role, organisation_id=org
+    )
     return Actor(username=username, role=role, state=state, organisation_id=org)

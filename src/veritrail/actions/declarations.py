@@ -18,13 +18,13 @@ from sqlalchemy.orm import Session
 
 from veritrail.access import Actor
 from veritrail.actions import audit
-from veritrail.actions.context import Context
 from veritrail.declarations.document import ParsedDeclaration, canonical_bytes
 from veritrail.declarations.models import Lifecycle, SubmissionResult
 from veritrail.declarations.validate import validate
 from veritrail.errors import Conflict, NotFound, Problem, ValidationFailed
 from veritrail.reference import states
 from veritrail.regimes.model import DeclarationType, SectionKind
+from veritrail.store.context import Context
 from veritrail.store.models import Blob, Declaration, DeclarationVersion
 
 
@@ -40,8 +40,13 @@ def _apply_state(parsed: ParsedDeclaration, state: str | None) -> dict[str, Any]
     wanted = states.lookup(state)
     if wanted is None:
         raise ValidationFailed(
-            [Problem("/state", "unknown_state",
-                     f"{state!r} is not a known state; use an ISO 3166-1 alpha-3 code such as FRA")]
+            [
+                Problem(
+                    "/state",
+                    "unknown_state",
+                    f"{state!r} is not a known state; use an ISO 3166-1 alpha-3 code such as FRA",
+                )
+            ]
         )
     declared = document.get("state")
     if declared in (None, ""):
@@ -50,17 +55,20 @@ def _apply_state(parsed: ParsedDeclaration, state: str | None) -> dict[str, Any]
         found = states.lookup(str(declared))
         if found is not None and found.alpha3 != wanted.alpha3:
             raise ValidationFailed(
-                [Problem(parsed.locate("/state"), "state_mismatch",
-                         f"the file declares {found.alpha3} but is submitted for {wanted.alpha3}")]
+                [
+                    Problem(
+                        parsed.locate("/state"),
+                        "state_mismatch",
+                        f"the file declares {found.alpha3} but is submitted for {wanted.alpha3}",
+                    )
+                ]
             )
     return document
 
 
 def _line_count(document: dict[str, Any], dtype: DeclarationType) -> int:
     data = document.get("data") or {}
-    return sum(
-        len(data.get(s.id) or []) for s in dtype.sections if s.kind is SectionKind.TABLE
-    )
+    return sum(len(data.get(s.id) or []) for s in dtype.sections if s.kind is SectionKind.TABLE)
 
 
 def _locate_all(parsed: ParsedDeclaration, problems: list[Problem]) -> list[Problem]:
@@ -86,7 +94,11 @@ def _find_target(
         if found is None or not actor.may_read_state(found.state):
             raise NotFound(f"no declaration with id {document['id']!r} to amend")
         same = (found.regime, found.type, found.state, found.period) == (
-            document["regime"], document["type"], document["state"], document["period"])
+            document["regime"],
+            document["type"],
+            document["state"],
+            document["period"],
+        )
         if not same:
             raise Conflict(
                 f"declaration {found.id} is {found.regime}/{found.type} of {found.state} for "
@@ -106,7 +118,7 @@ def _find_target(
             if existing.status != Lifecycle.DRAFT:
                 raise Conflict(
                     f"{existing.state} has already submitted {dtype.key} for {existing.period} "
-                    f"as declaration {existing.id}; to amend it, put \"id\": \"{existing.id}\" "
+                    f'as declaration {existing.id}; to amend it, put "id": "{existing.id}" '
                     "in the file",
                     id=existing.id,
                 )
@@ -294,12 +306,14 @@ def do_prefill_draft(
         ).first()
         if last is None:
             raise NotFound(f"{state} has no earlier {regime}/{type_} declaration to start from")
-        document = json.loads(session.scalars(
-            select(DeclarationVersion.document_json).where(
-                DeclarationVersion.declaration_id == last.id,
-                DeclarationVersion.version == last.current_version,
-            )
-        ).one())
+        document = json.loads(
+            session.scalars(
+                select(DeclarationVersion.document_json).where(
+                    DeclarationVersion.declaration_id == last.id,
+                    DeclarationVersion.version == last.current_version,
+                )
+            ).one()
+        )
     draft = {k: v for k, v in document.items() if k != "id"}
     draft["period"] = period
     declaration_id, _problems = do_save_draft(ctx, actor=actor, document=draft)

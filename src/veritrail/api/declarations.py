@@ -58,11 +58,19 @@ def regimes(ctx: CtxDep, actor: CurrentActor) -> list[dict[str, Any]]:
             "id": pack.regime.id,
             "name": pack.regime.short_name.en,
             "types": [
-                {"id": t.id, "title": t.title.en, "reference": t.reference,
-                 "expected": t.expected, "classification": t.classification.value,
-                 "nothing_to_declare": t.nothing_to_declare,
-                 "deadline": {"month": t.deadline.month, "day": t.deadline.day,
-                              "year_offset": t.deadline.year_offset}}
+                {
+                    "id": t.id,
+                    "title": t.title.en,
+                    "reference": t.reference,
+                    "expected": t.expected,
+                    "classification": t.classification.value,
+                    "nothing_to_declare": t.nothing_to_declare,
+                    "deadline": {
+                        "month": t.deadline.month,
+                        "day": t.deadline.day,
+                        "year_offset": t.deadline.year_offset,
+                    },
+                }
                 for t in pack.types.values()
             ],
         }
@@ -90,35 +98,53 @@ def template(
     dtype = ctx.registry.declaration_type(regime, type_)
     state = _state(state)
     if format == "json":
-        body = json.dumps(templates.json_template(dtype, ctx.registry, period=period, state=state),
-                          ensure_ascii=False, indent=2).encode()
+        body = json.dumps(
+            templates.json_template(dtype, ctx.registry, period=period, state=state),
+            ensure_ascii=False,
+            indent=2,
+        ).encode()
     elif format == "csv":
         body = templates.csv_template(dtype, ctx.registry, period=period, state=state)
     else:
         body = templates.xlsx_template(dtype, ctx.registry, period=period, state=state)
     name = f"{regime}-{type_}-template.{format}"
-    return Response(body, media_type=MEDIA_TYPES[format],
-                    headers={"content-disposition": f'attachment; filename="{name}"'})
+    return Response(
+        body,
+        media_type=MEDIA_TYPES[format],
+        headers={"content-disposition": f'attachment; filename="{name}"'},
+    )
 
 
-@router.post("/declarations/validate", tags=["declarations"], openapi_extra=BODY_DOC,
-             responses={422: {"description": "The declaration has errors; all are listed"}})
+@router.post(
+    "/declarations/validate",
+    tags=["declarations"],
+    openapi_extra=BODY_DOC,
+    responses={422: {"description": "The declaration has errors; all are listed"}},
+)
 async def validate_declaration(request: Request, ctx: CtxDep, actor: CurrentActor) -> JSONResponse:
     """Check a declaration without storing anything; lists every error and warning."""
     parsed, _data, _name = await read_upload(request, ctx)
     language = negotiate(request.headers.get("accept-language"))
     result = validate(parsed.document, ctx.registry, language=language)
-    located = [Problem(parsed.locate(p.path), p.code, p.message, p.severity, field=p.path)
-               for p in result.problems]
+    located = [
+        Problem(parsed.locate(p.path), p.code, p.message, p.severity, field=p.path)
+        for p in result.problems
+    ]
     if not result.valid:
         raise ValidationFailed(located)
-    return JSONResponse({"valid": True, "errors": [],
-                         "warnings": [p.as_dict() for p in located]})
+    return JSONResponse({"valid": True, "errors": [], "warnings": [p.as_dict() for p in located]})
 
 
-@router.post("/declarations", tags=["declarations"], status_code=201, openapi_extra=BODY_DOC,
-             responses={422: {"description": "The declaration has errors; nothing was stored"},
-                        409: {"description": "Already submitted, or identical to the last version"}})
+@router.post(
+    "/declarations",
+    tags=["declarations"],
+    status_code=201,
+    openapi_extra=BODY_DOC,
+    responses={
+        422: {"description": "The declaration has errors; nothing was stored"},
+        409: {"description": "Already submitted, or identical to the last version"},
+    },
+)
 async def submit(
     request: Request,
     ctx: CtxDep,
@@ -129,9 +155,14 @@ async def submit(
     """Submit a declaration; a document carrying an existing declaration's `id` amends it."""
     parsed, data, filename = await read_upload(request, ctx)
     return do_submit_declaration(
-        ctx, actor=actor, parsed=parsed, original=data, filename=filename,
+        ctx,
+        actor=actor,
+        parsed=parsed,
+        original=data,
+        filename=filename,
         media_type=MEDIA_TYPES.get(parsed.source_format, "application/octet-stream"),
-        state=_state(state), note=note,
+        state=_state(state),
+        note=note,
         language=negotiate(request.headers.get("accept-language")),
     )
 
@@ -148,8 +179,16 @@ def declarations(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[DeclarationPublic]:
     """Declarations you may see, newest first."""
-    return list_declarations(ctx, actor=actor, state=_state(state), regime=regime, type_=type,
-                             period=period, limit=limit, offset=offset)
+    return list_declarations(
+        ctx,
+        actor=actor,
+        state=_state(state),
+        regime=regime,
+        type_=type,
+        period=period,
+        limit=limit,
+        offset=offset,
+    )
 
 
 @router.get("/declarations/{declaration_id}", tags=["declarations"])
@@ -167,11 +206,15 @@ def version(declaration_id: str, version: int, ctx: CtxDep, actor: CurrentActor)
 @router.get("/declarations/{declaration_id}/versions/{version}/original", tags=["declarations"])
 def original(declaration_id: str, version: int, ctx: CtxDep, actor: CurrentActor) -> Response:
     """The file exactly as it was received for this version."""
-    data, name, media_type = original_file(ctx, actor=actor, declaration_id=declaration_id,
-                                           version=version)
+    data, name, media_type = original_file(
+        ctx, actor=actor, declaration_id=declaration_id, version=version
+    )
     safe = "".join(c for c in name if c.isalnum() or c in "-_.")[:120] or "original"
-    return Response(data, media_type=media_type,
-                    headers={"content-disposition": f'attachment; filename="{safe}"'})
+    return Response(
+        data,
+        media_type=media_type,
+        headers={"content-disposition": f'attachment; filename="{safe}"'},
+    )
 
 
 @router.get("/declarations/{declaration_id}/diff", tags=["declarations"])
@@ -184,8 +227,11 @@ def diff(
 ) -> dict[str, Any]:
     """What changed between two versions, field by field and row by row."""
     result = diff_versions(ctx, actor=actor, declaration_id=declaration_id, old=old, new=new)
-    return {"summary": result.summary(), "header": [asdict(c) for c in result.header],
-            "sections": [asdict(s) for s in result.sections if not s.empty]}
+    return {
+        "summary": result.summary(),
+        "header": [asdict(c) for c in result.header],
+        "sections": [asdict(s) for s in result.sections if not s.empty],
+    }
 
 
 @router.post("/declarations/prefill", tags=["declarations"], status_code=201)
@@ -200,13 +246,14 @@ def prefill(
     """Start a draft for `period` from the latest version of the previous period."""
     alpha3 = _state(state) or ""
     ctx.registry.declaration_type(regime, type)
-    declaration_id = do_prefill_draft(ctx, actor=actor, regime=regime, type_=type, state=alpha3,
-                                      period=period)
+    declaration_id = do_prefill_draft(
+        ctx, actor=actor, regime=regime, type_=type, state=alpha3, period=period
+    )
     return {"id": declaration_id}
 
 
 @router.get("/status", tags=["status"])
-def status(
+def reporting_status(
     ctx: CtxDep,
     actor: CurrentActor,
     period: Annotated[int, Query(ge=1946, le=2200)],
@@ -217,8 +264,9 @@ def status(
     """Reporting status per state and regime for a period: on time, late, missing, …"""
     if regime:
         ctx.registry.regime(regime)
-    return status_table(ctx, actor=actor, period=period, regime=regime, state=_state(state),
-                        status=status)
+    return status_table(
+        ctx, actor=actor, period=period, regime=regime, state=_state(state), status=status
+    )
 
 
 @router.get("/status.csv", tags=["status"])
@@ -231,11 +279,21 @@ def status_csv(
     status: ReportingStatus | None = None,
 ) -> StreamingResponse:
     """The status table as CSV (formula injection neutralised)."""
-    cells = status(ctx, actor, period, regime, state, status)
+    cells = reporting_status(ctx, actor, period, regime, state, status)
     rows: list[list[Any]] = [["state", "regime", "period", "status", "due", "submitted_at"]]
-    rows += [[c.state, c.regime, c.period, c.status.value, c.due.isoformat(),
-              c.submitted_at.isoformat() if c.submitted_at else ""] for c in cells]
+    rows += [
+        [
+            c.state,
+            c.regime,
+            c.period,
+            c.status.value,
+            c.due.isoformat(),
+            c.submitted_at.isoformat() if c.submitted_at else "",
+        ]
+        for c in cells
+    ]
     return StreamingResponse(
-        io.BytesIO(write_csv(rows)), media_type="text/csv",
+        io.BytesIO(write_csv(rows)),
+        media_type="text/csv",
         headers={"content-disposition": f'attachment; filename="status-{period}.csv"'},
     )

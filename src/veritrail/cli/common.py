@@ -46,7 +46,9 @@ def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
 
 
-def handle_errors(as_json_param: str | None = "as_json") -> Callable[[Callable[P, R]], Callable[P, R]]:
+def handle_errors(
+    as_json_param: str | None = "as_json",
+) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """Turn Veritrail errors into a message (or JSON) and exit code 1."""
 
     def decorate(func: Callable[P, R]) -> Callable[P, R]:

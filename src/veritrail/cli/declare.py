@@ -80,7 +80,9 @@ def template(
 def schema(regime: str, type_: Annotated[str, typer.Argument(metavar="TYPE")]) -> None:
     """Print the JSON Schema of a declaration type."""
     with context() as ctx:
-        print_json(templates.json_schema(ctx.registry.declaration_type(regime, type_), ctx.registry))
+        print_json(
+            templates.json_schema(ctx.registry.declaration_type(regime, type_), ctx.registry)
+        )
 
 
 @app.command("validate")
@@ -92,18 +94,28 @@ def validate_file(
 ) -> None:
     """Check a declaration file and list every problem (exit 1 when invalid)."""
     with context() as ctx:
-        parsed = parse_upload(_read(file, ctx.settings.max_upload_bytes), file.name,
-                              registry=ctx.registry, limits=ctx.settings)
+        parsed = parse_upload(
+            _read(file, ctx.settings.max_upload_bytes),
+            file.name,
+            registry=ctx.registry,
+            limits=ctx.settings,
+        )
         result = validate(parsed.document, ctx.registry, language=language)
-    problems = [p.__class__(parsed.locate(p.path), p.code, p.message, p.severity, field=p.path)
-                if parsed.locations else p for p in result.problems]
+    problems = [
+        p.__class__(parsed.locate(p.path), p.code, p.message, p.severity, field=p.path)
+        if parsed.locations
+        else p
+        for p in result.problems
+    ]
     if not result.valid:
         raise ValidationFailed(problems)
     if as_json:
         print_json({"ok": True, "errors": [], "warnings": [p.as_dict() for p in problems]})
         return
     for p in problems:
-        err.print(f"  [yellow]warning[/] [bold]{p.path}[/] ({p.code}): {p.message}", highlight=False)
+        err.print(
+            f"  [yellow]warning[/] [bold]{p.path}[/] ({p.code}): {p.message}", highlight=False
+        )
     doc = result.document
     out.print(f"[green]valid[/]: {doc['regime']}/{doc['type']} {doc['state']} {doc['period']}")
 
@@ -134,8 +146,10 @@ def submit(
         print_json({"ok": True, **result.model_dump(mode="json")})
         return
     verb = "amended" if result.amendment else "submitted"
-    out.print(f"[green]{verb}[/] {result.id} version {result.version} "
-              f"({result.regime}/{result.type} {result.state} {result.period})")
+    out.print(
+        f"[green]{verb}[/] {result.id} version {result.version} "
+        f"({result.regime}/{result.type} {result.state} {result.period})"
+    )
     out.print(f"content SHA-256 {result.content_sha256}")
     for warning in result.warnings:
         err.print(f"  [yellow]warning[/] {warning['path']}: {warning['message']}", highlight=False)
@@ -159,15 +173,23 @@ def list_(
     with context() as ctx:
         if regime is not None:
             ctx.registry.regime(regime)
-        rows = list_declarations(ctx, actor=OPERATOR, state=state, regime=regime, period=period,
-                                 limit=limit)
+        rows = list_declarations(
+            ctx, actor=OPERATOR, state=state, regime=regime, period=period, limit=limit
+        )
     if as_json:
         print_json(rows)
         return
     table = Table("id", "state", "regime/type", "period", "status", "version", "reporting")
     for row in rows:
-        table.add_row(row.id, row.state, f"{row.regime}/{row.type}", str(row.period),
-                      row.status.value, str(row.current_version), row.reporting.value)
+        table.add_row(
+            row.id,
+            row.state,
+            f"{row.regime}/{row.type}",
+            str(row.period),
+            row.status.value,
+            str(row.current_version),
+            row.reporting.value,
+        )
     out.print(table)
 
 

@@ -5,7 +5,14 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from veritrail.cli.common import context, err, handle_errors, out
@@ -24,7 +31,9 @@ def print_logins() -> None:
 
 @handle_errors(None)
 def demo(
-    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same world.")] = 1540,
+    seed: Annotated[
+        int, typer.Option(help="Random seed; the same seed gives the same world.")
+    ] = 1540,
     if_empty: Annotated[
         bool, typer.Option("--if-empty", help="Do nothing (but print the logins) if data exists.")
     ] = False,
@@ -38,10 +47,14 @@ def demo(
                 print_logins()
                 return
             raise Conflict("the database already holds data; the demo loads into an empty one")
-        columns = (TextColumn("{task.description:<14}"), BarColumn(), MofNCompleteColumn(),
-                   TimeElapsedColumn())
+        columns = (
+            TextColumn("{task.description:<14}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+        )
         with Progress(*columns, console=err, transient=False) as bar:
-            tasks: dict[str, int] = {}
+            tasks: dict[str, TaskID] = {}
 
             def tick(label: str, done: int, total: int) -> None:
                 if label not in tasks:

@@ -30,8 +30,11 @@ def list_(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
                             "id": t.id,
                             "title": t.title.en,
                             "reference": t.reference,
-                            "deadline": {"month": t.deadline.month, "day": t.deadline.day,
-                                         "year_offset": t.deadline.year_offset},
+                            "deadline": {
+                                "month": t.deadline.month,
+                                "day": t.deadline.day,
+                                "year_offset": t.deadline.year_offset,
+                            },
                             "expected": t.expected,
                             "classification": t.classification.value,
                         }

@@ -14,5 +14,11 @@ def serve(
 ) -> None:
     """Serve the web interface and the API (http://HOST:PORT)."""
     typer.echo(f"Veritrail at http://{host}:{port}  (API docs: /api/docs; stop with Ctrl-C)")
-    uvicorn.run("veritrail.server:create_app", factory=True, host=host, port=port,
-                log_level="info", proxy_headers=False)
+    uvicorn.run(
+        "veritrail.server:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        log_level="info",
+        proxy_headers=False,
+    )

@@ -16,7 +16,9 @@ from veritrail.queries import status_table
 
 @handle_errors()
 def status(
-    period: Annotated[int | None, typer.Option(help="Year reported on (default: last year).")] = None,
+    period: Annotated[
+        int | None, typer.Option(help="Year reported on (default: last year).")
+    ] = None,
     regime: Annotated[str | None, typer.Option()] = None,
     state: Annotated[str | None, typer.Option(help="ISO 3166-1 alpha-3.")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,

@@ -103,8 +103,13 @@ def diff_documents(
                 rows.append(RowChange("added", key, new=row))
             elif before[key] != row:
                 rows.append(
-                    RowChange("changed", key, _field_changes(before[key], row, order),
-                              old=before[key], new=row)
+                    RowChange(
+                        "changed",
+                        key,
+                        _field_changes(before[key], row, order),
+                        old=before[key],
+                        new=row,
+                    )
                 )
         rows.extend(RowChange("removed", k, old=r) for k, r in before.items() if k not in after)
         sections.append(SectionDiff(spec.id, "table", rows=rows))

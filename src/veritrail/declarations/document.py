@@ -77,4 +77,12 @@ def pointer(*parts: str | int) -> str:
     return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
 
 
-__all__ = ["FORMAT", "HEADER_KEYS", "MEDIA_TYPES", "ParsedDeclaration", "canonical_bytes", "content_hash", "pointer"]
+__all__ = [
+    "FORMAT",
+    "HEADER_KEYS",
+    "MEDIA_TYPES",
+    "ParsedDeclaration",
+    "canonical_bytes",
+    "content_hash",
+    "pointer",
+]

@@ -61,7 +61,11 @@ def _number(spec: FieldSpec, integer: bool) -> Checker:
             try:
                 number = Decimal(text)
             except InvalidOperation:
-                return None, ("not_a_number", "must be a number, not {value!r}", {"value": text[:40]})
+                return None, (
+                    "not_a_number",
+                    "must be a number, not {value!r}",
+                    {"value": text[:40]},
+                )
             if not number.is_finite():
                 return None, ("not_a_number", "must be a finite number", {})
         else:
@@ -109,8 +113,11 @@ def _date(_spec: FieldSpec) -> Checker:
         try:
             return date.fromisoformat(value.strip()[:10]).isoformat(), None
         except ValueError:
-            return None, ("not_a_date", "must be a date written YYYY-MM-DD, not {value!r}",
-                          {"value": value[:40]})
+            return None, (
+                "not_a_date",
+                "must be a date written YYYY-MM-DD, not {value!r}",
+                {"value": value[:40]},
+            )
 
     return check
 
@@ -153,8 +160,11 @@ def _choice(spec: FieldSpec) -> Checker:
             return text, None
         if text.casefold() in folded:
             return folded[text.casefold()], None
-        return None, ("not_a_choice", "{value!r} is not one of: {allowed}",
-                      {"value": text[:40], "allowed": ", ".join(allowed)})
+        return None, (
+            "not_a_choice",
+            "{value!r} is not one of: {allowed}",
+            {"value": text[:40], "allowed": ", ".join(allowed)},
+        )
 
     return check
 
@@ -164,9 +174,11 @@ def _state(_spec: FieldSpec) -> Checker:
         text = str(value).strip()
         found = states.lookup(text)
         if found is None:
-            return None, ("unknown_state",
-                          "{value!r} is not a known state; use an ISO 3166-1 alpha-3 code such as FRA",
-                          {"value": text[:60]})
+            return None, (
+                "unknown_state",
+                "{value!r} is not a known state; use an ISO 3166-1 alpha-3 code such as FRA",
+                {"value": text[:60]},
+            )
         return found.alpha3, None
 
     return check
@@ -187,14 +199,23 @@ def _code(spec: FieldSpec, code_list: CodeList) -> Checker:
         if text in allowed:
             return text, None
         if is_cas and not cas_is_valid(text):
-            return None, ("invalid_cas",
-                          "{value!r} is not a valid CAS registry number (form 1234-56-7 with a "
-                          "correct check digit)", {"value": text[:40]})
+            return None, (
+                "invalid_cas",
+                "{value!r} is not a valid CAS registry number (form 1234-56-7 with a "
+                "correct check digit)",
+                {"value": text[:40]},
+            )
         if text in every:
-            return None, ("code_not_allowed", "{value!r} is in the list {list} but not allowed here",
-                          {"value": text, "list": code_list.id})
-        return None, ("unknown_code", "{value!r} is not in the list {list}",
-                      {"value": text[:40], "list": code_list.id})
+            return None, (
+                "code_not_allowed",
+                "{value!r} is in the list {list} but not allowed here",
+                {"value": text, "list": code_list.id},
+            )
+        return None, (
+            "unknown_code",
+            "{value!r} is not in the list {list}",
+            {"value": text[:40], "list": code_list.id},
+        )
 
     return check
 
@@ -216,7 +237,8 @@ def fast_check(spec: FieldSpec, lists: dict[str, CodeList]) -> Callable[[Any], b
             code_list = lists[spec.code_list or ""]
             where = spec.list_where or {}
             return frozenset(
-                e.code for e in code_list.entries
+                e.code
+                for e in code_list.entries
                 if all(str(code_list.attribute(e, k)) in v for k, v in where.items())
             ).__contains__
         case FieldType.DECIMAL if spec.max is None and (spec.min is None or spec.min <= 0):
@@ -224,8 +246,9 @@ def fast_check(spec: FieldSpec, lists: dict[str, CodeList]) -> Callable[[Any], b
             return lambda v: type(v) is str and match(v) is not None
         case FieldType.TEXT:
             limit = spec.max_length
-            return lambda v: (type(v) is str and 0 < len(v) <= limit and v.isprintable()
-                              and v == v.strip())
+            return lambda v: (
+                type(v) is str and 0 < len(v) <= limit and v.isprintable() and v == v.strip()
+            )
     return None
 
 

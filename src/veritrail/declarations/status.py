@@ -39,8 +39,16 @@ def type_status(
     submitted = [f for f in filed if f.first_submitted_at is not None]
     if not submitted:
         if filed:
-            return ReportingStatus.DRAFT if now < due_moment(dtype, period) else ReportingStatus.MISSING
-        return ReportingStatus.NOT_YET_DUE if now < due_moment(dtype, period) else ReportingStatus.MISSING
+            return (
+                ReportingStatus.DRAFT
+                if now < due_moment(dtype, period)
+                else ReportingStatus.MISSING
+            )
+        return (
+            ReportingStatus.NOT_YET_DUE
+            if now < due_moment(dtype, period)
+            else ReportingStatus.MISSING
+        )
     first = min(f.first_submitted_at for f in submitted if f.first_submitted_at)
     if first >= due_moment(dtype, period):
         return ReportingStatus.LATE

@@ -105,9 +105,7 @@ class _Reporter:
         self.problems.append(Problem(path=path, code=code, message=text, severity=severity))
 
 
-_COMPILED: WeakKeyDictionary[Registry, dict[str, dict[str, _CompiledSection]]] = (
-    WeakKeyDictionary()
-)
+_COMPILED: WeakKeyDictionary[Registry, dict[str, dict[str, _CompiledSection]]] = WeakKeyDictionary()
 
 
 def _compile(registry: Registry, dtype: DeclarationType) -> dict[str, _CompiledSection]:
@@ -118,12 +116,14 @@ def _compile(registry: Registry, dtype: DeclarationType) -> dict[str, _CompiledS
         per_registry[dtype.key] = {
             s.id: _CompiledSection(
                 spec=s,
-                entries={f.id: _Entry(f, make_checker(f, lists), fast_check(f, lists))
-                         for f in s.fields},
+                entries={
+                    f.id: _Entry(f, make_checker(f, lists), fast_check(f, lists)) for f in s.fields
+                },
                 required=tuple(f.id for f in s.fields if f.required),
                 conditional=tuple(
                     (f.id, f.required_if.field, frozenset(f.required_if.in_))
-                    for f in s.fields if f.required_if and not f.required
+                    for f in s.fields
+                    if f.required_if and not f.required
                 ),
             )
             for s in dtype.sections
@@ -144,8 +144,11 @@ def validate(document: Any, registry: Registry, *, language: str = "en") -> Vali
     data = document.get("data", {})
     if out.get("nothing_to_declare"):
         if data not in ({}, None, []) and any(_has_content(v) for v in _values(data)):
-            report.add("/data", "data_with_nothing_to_declare",
-                       "a declaration of nothing to declare must carry no data")
+            report.add(
+                "/data",
+                "data_with_nothing_to_declare",
+                "a declaration of nothing to declare must carry no data",
+            )
         out["data"] = {}
         return ValidationResult(out, report.problems)
     if not isinstance(data, dict):
@@ -154,9 +157,12 @@ def validate(document: Any, registry: Registry, *, language: str = "en") -> Vali
     compiled = _compile(registry, dtype)
     for key in data:
         if key not in compiled:
-            report.add(pointer("data", key), "unknown_section",
-                       "unknown section {name!r}; the sections are: {known}",
-                       {"name": str(key)[:60], "known": ", ".join(compiled)})
+            report.add(
+                pointer("data", key),
+                "unknown_section",
+                "unknown section {name!r}; the sections are: {known}",
+                {"name": str(key)[:60], "known": ", ".join(compiled)},
+            )
     out_data: dict[str, Any] = {}
     for section_id, section in compiled.items():
         value = data.get(section_id)
@@ -195,9 +201,12 @@ def _header(
 ) -> DeclarationType | None:
     for key in doc:
         if key not in (*HEADER_KEYS, "data"):
-            report.add(pointer(key), "unknown_key",
-                       "unknown key {name!r}; a declaration has: {known}",
-                       {"name": str(key)[:60], "known": ", ".join((*HEADER_KEYS, "data"))})
+            report.add(
+                pointer(key),
+                "unknown_key",
+                "unknown key {name!r}; a declaration has: {known}",
+                {"name": str(key)[:60], "known": ", ".join((*HEADER_KEYS, "data"))},
+            )
     fmt = doc.get("format", FORMAT)
     if fmt != FORMAT:
         report.add("/format", "unknown_format", "format must be {expected!r}", {"expected": FORMAT})
@@ -221,8 +230,12 @@ def _header(
     if isinstance(period, bool) or not isinstance(period, int):
         report.add("/period", "required", "the period is required: the calendar year reported on")
     elif not 1946 <= period <= this_year + 1:
-        report.add("/period", "out_of_range", "the period must be a year from 1946 to {last}",
-                   {"last": this_year + 1})
+        report.add(
+            "/period",
+            "out_of_range",
+            "the period must be a year from 1946 to {last}",
+            {"last": this_year + 1},
+        )
     else:
         out["period"] = period
     state = doc.get("state")
@@ -231,9 +244,12 @@ def _header(
     else:
         found = states.lookup(str(state)) if isinstance(state, str) else None
         if found is None:
-            report.add("/state", "unknown_state",
-                       "{value!r} is not a known state; use an ISO 3166-1 alpha-3 code such as FRA",
-                       {"value": str(state)[:60]})
+            report.add(
+                "/state",
+                "unknown_state",
+                "{value!r} is not a known state; use an ISO 3166-1 alpha-3 code such as FRA",
+                {"value": str(state)[:60]},
+            )
         else:
             out["state"] = found.alpha3
     if doc.get("id") is not None:
@@ -245,8 +261,11 @@ def _header(
     if not isinstance(ntd, bool):
         report.add("/nothing_to_declare", "not_a_boolean", "must be true or false")
     elif ntd and dtype is not None and not dtype.nothing_to_declare:
-        report.add("/nothing_to_declare", "not_allowed",
-                   "this declaration type has no 'nothing to declare' option")
+        report.add(
+            "/nothing_to_declare",
+            "not_allowed",
+            "this declaration type has no 'nothing to declare' option",
+        )
     else:
         out["nothing_to_declare"] = ntd
     return dtype if "period" in out and "state" in out and dtype is not None else None
@@ -261,9 +280,12 @@ def _check_fields(
     for key, value in raw.items():
         entry = entries.get(key)
         if entry is None:
-            report.add(pointer(*base, key), "unknown_field",
-                       "unknown field {name!r}; the fields are: {known}",
-                       {"name": str(key)[:60], "known": ", ".join(entries)})
+            report.add(
+                pointer(*base, key),
+                "unknown_field",
+                "unknown field {name!r}; the fields are: {known}",
+                {"name": str(key)[:60], "known": ", ".join(entries)},
+            )
             continue
         if entry.fast is not None and entry.fast(value):
             out[key] = value
@@ -274,18 +296,28 @@ def _check_fields(
         if failure:
             failed.add(key)
             code, message, params = failure
-            report.add(pointer(*base, key), code, message, params,
-                       label=entry.spec.label.get(report.language))
+            report.add(
+                pointer(*base, key),
+                code,
+                message,
+                params,
+                label=entry.spec.label.get(report.language),
+            )
         else:
             out[key] = normal
     missing = [f for f in section.required if f not in out and f not in failed]
     missing += [
-        f for f, cond, values in section.conditional
+        f
+        for f, cond, values in section.conditional
         if f not in out and f not in failed and out.get(cond) in values
     ]
     for field_id in missing:
-        report.add(pointer(*base, field_id), "required", "is required",
-                   label=entries[field_id].spec.label.get(report.language))
+        report.add(
+            pointer(*base, field_id),
+            "required",
+            "is required",
+            label=entries[field_id].spec.label.get(report.language),
+        )
     return out
 
 
@@ -308,12 +340,17 @@ def _table(section: _CompiledSection, value: Any, report: _Reporter) -> list[dic
         report.add(pointer(*base), "not_a_list", "this section must be a list of rows")
         return []
     if len(value) > spec.max_rows:
-        report.add(pointer(*base), "too_many_rows", "at most {max} rows are accepted",
-                   {"max": spec.max_rows})
+        report.add(
+            pointer(*base),
+            "too_many_rows",
+            "at most {max} rows are accepted",
+            {"max": spec.max_rows},
+        )
         return []
     if len(value) < spec.min_rows:
-        report.add(pointer(*base), "too_few_rows", "at least {min} rows are needed",
-                   {"min": spec.min_rows})
+        report.add(
+            pointer(*base), "too_few_rows", "at least {min} rows are needed", {"min": spec.min_rows}
+        )
     rows: list[dict[str, Any]] = []
     seen: dict[tuple[Any, ...], int] = {}
     for index, row in enumerate(value):
@@ -326,9 +363,12 @@ def _table(section: _CompiledSection, value: Any, report: _Reporter) -> list[dic
             key = tuple(map(checked.get, spec.unique))
             first = seen.setdefault(key, index)
             if first != index:
-                report.add(pointer(*base, index), "duplicate_line",
-                           "duplicates row {first} (same {fields})",
-                           {"first": first + 1, "fields": ", ".join(spec.unique)})
+                report.add(
+                    pointer(*base, index),
+                    "duplicate_line",
+                    "duplicates row {first} (same {fields})",
+                    {"first": first + 1, "fields": ", ".join(spec.unique)},
+                )
     return rows
 
 
@@ -380,9 +420,12 @@ def _threshold(
             continue
         if totals[key] < float(limit) * limit_factor:
             for index in indexes:
-                report.add(pointer("data", rule.section, index, rule.quantity),
-                           "below_threshold", rule.message.get(report.language),
-                           severity=rule.severity)
+                report.add(
+                    pointer("data", rule.section, index, rule.quantity),
+                    "below_threshold",
+                    rule.message.get(report.language),
+                    severity=rule.severity,
+                )
 
 
 __all__ = ["ValidationResult", "ensure_valid", "validate"]

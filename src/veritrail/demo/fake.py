@@ -86,9 +86,7 @@ def fake_value(
             return rng.choice(_allowed_codes(registry, dtype, spec))
 
 
-def _row(
-    fields: list[FieldSpec], *, fill_optional: float, **kw: Any
-) -> dict[str, Any]:
+def _row(fields: list[FieldSpec], *, fill_optional: float, **kw: Any) -> dict[str, Any]:
     rng: random.Random = kw["rng"]
     row: dict[str, Any] = {}
     for spec in fields:
@@ -115,7 +113,11 @@ def fake_document(
 ) -> dict[str, Any]:
     """A canonical document for ``dtype`` that passes validation."""
     kw: dict[str, Any] = {
-        "rng": rng, "registry": registry, "dtype": dtype, "state": state, "period": period,
+        "rng": rng,
+        "registry": registry,
+        "dtype": dtype,
+        "state": state,
+        "period": period,
         "site": site,
     }
     data: dict[str, Any] = {}

@@ -52,6 +52,8 @@ DEMO_USERS = (
     DemoUser("bra-submitter", Role.NA_SUBMITTER, "na-BRA", "Brazil national authority"),
 )
 
+SITE_KINDS = ("Chemical Works", "Industrial Park", "Laboratory", "Pharma Plant", "Research Centre")
+
 SECRETARIAT = {
     "secretariat-admin": "Secretariat: administration",
     "secretariat-verification": "Secretariat: verification division",
@@ -87,14 +89,20 @@ def _behaviour(rng: random.Random) -> str:
     return "nothing"
 
 
-def _moment(dtype: DeclarationType, period: int, behaviour: str, rng: random.Random,
-            now: datetime) -> datetime | None:
+def _moment(
+    dtype: DeclarationType, period: int, behaviour: str, rng: random.Random, now: datetime
+) -> datetime | None:
     due = datetime.combine(dtype.deadline.due(period), time(12), UTC)
     if behaviour == "late":
         moment = due + timedelta(days=rng.randint(3, 150), hours=rng.randint(0, 10))
     else:
-        start = datetime(period + dtype.deadline.year_offset - (1 if dtype.deadline.year_offset else 0),
-                         1, 2, 9, tzinfo=UTC)
+        start = datetime(
+            period + dtype.deadline.year_offset - (1 if dtype.deadline.year_offset else 0),
+            1,
+            2,
+            9,
+            tzinfo=UTC,
+        )
         span = max(1, (due - start).days)
         moment = start + timedelta(days=rng.randint(0, span - 1), hours=rng.randint(0, 8))
     return moment if moment < now else None
@@ -103,8 +111,11 @@ def _moment(dtype: DeclarationType, period: int, behaviour: str, rng: random.Ran
 def _transfer_shape(section: SectionSpec) -> tuple[str, str, str] | None:
     """(direction field, partner field, first decimal field) if rows are transfers."""
     direction = next(
-        (f.id for f in section.fields
-         if f.type is FieldType.CHOICE and {"import", "export"} <= set(f.choice_values())),
+        (
+            f.id
+            for f in section.fields
+            if f.type is FieldType.CHOICE and {"import", "export"} <= set(f.choice_values())
+        ),
         None,
     )
     partner = next((f.id for f in section.fields if f.type is FieldType.STATE), None)
@@ -117,8 +128,11 @@ def _transfer_shape(section: SectionSpec) -> tuple[str, str, str] | None:
 
 
 def _mirror_transfers(
-    docs: dict[str, dict[str, Any]], dtype: DeclarationType, rng: random.Random,
-    summary: DemoSummary, period: int,
+    docs: dict[str, dict[str, Any]],
+    dtype: DeclarationType,
+    rng: random.Random,
+    summary: DemoSummary,
+    period: int,
 ) -> None:
     """Give importers the lines matching exporters' lines, planting a few discrepancies."""
     for section in dtype.sections:
@@ -143,59 +157,85 @@ def _mirror_transfers(
                     mirror[quantity] = str(round(float(line[quantity]) * 1.6 + 1, 3))
                     summary.planted.append(f"{what}: quantities differ")
                 rows = other["data"].setdefault(section.id, [])
-                keys = [f for f in section.unique]
+                keys = list(section.unique)
                 if keys and any(all(r.get(k) == mirror.get(k) for k in keys) for r in rows):
                     continue
                 rows.append(mirror)
 
 
-def load_demo(ctx: Context, *, seed: int = 1540, progress: Progress | None = None,
-              now: datetime | None = None) -> DemoSummary:
+def load_demo(
+    ctx: Context, *, seed: int = 1540, progress: Progress | None = None, now: datetime | None = None
+) -> DemoSummary:
     """Load the demo world into an empty database."""
     rng = random.Random(seed)
     now = now or datetime.now(UTC)
     summary = DemoSummary()
     tick = progress or (lambda _label, _done, _total: None)
-    all_states = [s for s in states.all_states()]
+    all_states = list(states.all_states())
     summary.states = len(all_states)
 
     for org_id, name in SECRETARIAT.items():
         do_create_organisation(ctx, actor=OPERATOR, id=org_id, kind="secretariat", name=name)
     for i, state in enumerate(all_states):
-        do_create_organisation(ctx, actor=OPERATOR, id=f"na-{state.alpha3}",
-                               kind="national_authority", name=f"National authority of {state.name()}",
-                               state=state.alpha3)
+        do_create_organisation(
+            ctx,
+            actor=OPERATOR,
+            id=f"na-{state.alpha3}",
+            kind="national_authority",
+            name=f"National authority of {state.name()}",
+            state=state.alpha3,
+        )
         tick("organisations", i + 1, len(all_states))
     for lab in ("FIN", "NLD", "CHE", "SGP", "ZAF", "ARG"):
-        do_create_organisation(ctx, actor=OPERATOR, id=f"lab-{lab}", kind="laboratory",
-                               name=f"Designated laboratory ({states.lookup(lab).name()})",  # type: ignore[union-attr]
-                               state=lab)
+        do_create_organisation(
+            ctx,
+            actor=OPERATOR,
+            id=f"lab-{lab}",
+            kind="laboratory",
+            name=f"Designated laboratory ({states.lookup(lab).name()})",  # type: ignore[union-attr]
+            state=lab,
+        )
     for user in DEMO_USERS:
-        do_create_user(ctx, actor=OPERATOR, username=user.username, password=DEMO_PASSWORD,
-                       role=user.role, organisation_id=user.organisation,
-                       display_name=user.display_name,
-                       language="zh" if user.username.startswith("chn") else "en")
+        do_create_user(
+            ctx,
+            actor=OPERATOR,
+            username=user.username,
+            password=DEMO_PASSWORD,
+            role=user.role,
+            organisation_id=user.organisation,
+            display_name=user.display_name,
+            language="zh" if user.username.startswith("chn") else "en",
+        )
 
     sites: dict[str, list[Site]] = {}
     facilities: list[Facility] = []
-    regimes_with_sites = [p.regime.id for p in ctx.registry.packs.values()
-                          if any(t.expected == "when_applicable" for t in p.types.values())]
+    regimes_with_sites = [
+        p.regime.id
+        for p in ctx.registry.packs.values()
+        if any(t.expected == "when_applicable" for t in p.types.values())
+    ]
     for state in all_states:
         count = rng.choice((2, 4, 6, 10, 16, 24, 40))
         for n in range(count):
             place = rng.choice(state.places)
             site = Site(
-                name=f"{place.name} {rng.choice(('Chemical Works', 'Industrial Park', 'Laboratory', 'Pharma Plant', 'Research Centre'))} {n + 1}",
+                name=f"{place.name} {rng.choice(SITE_KINDS)} {n + 1}",
                 lat=round(place.lat + rng.uniform(-0.08, 0.08), 5),
                 lon=round(place.lon + rng.uniform(-0.08, 0.08), 5),
             )
             sites.setdefault(state.alpha3, []).append(site)
-            facilities.append(Facility(
-                id=f"F-{state.alpha3}-{n + 1:03d}", state=state.alpha3, name=site.name,
-                kind=rng.choice(("chemical", "chemical", "biological", "pharmaceutical")),
-                regime=rng.choice(regimes_with_sites or ["cwc"]),
-                latitude=site.lat, longitude=site.lon, operator=f"{place.name} Holdings",
-            ))
+            facilities.append(
+                Facility(
+                    id=f"F-{state.alpha3}-{n + 1:03d}",
+                    state=state.alpha3,
+                    name=site.name,
+                    kind=rng.choice(("chemical", "chemical", "biological", "pharmaceutical")),
+                    regime=rng.choice(regimes_with_sites or ["cwc"]),
+                    latitude=site.lat,
+                    longitude=site.lon,
+                    operator=f"{place.name} Holdings",
+                )
+            )
     summary.facilities = do_add_facilities(ctx, actor=OPERATOR, facilities=facilities)
 
     periods = [now.year - 3, now.year - 2, now.year - 1]
@@ -206,7 +246,7 @@ def load_demo(ctx: Context, *, seed: int = 1540, progress: Progress | None = Non
             for dtype in pack.types.values():
                 docs: dict[str, dict[str, Any]] = {}
                 moments: dict[str, datetime] = {}
-                for state in parties:
+                for party in parties:
                     if dtype.expected == "when_applicable":
                         if rng.random() > 0.25:
                             continue
@@ -219,29 +259,42 @@ def load_demo(ctx: Context, *, seed: int = 1540, progress: Progress | None = Non
                     moment = _moment(dtype, period, behaviour, rng, now)
                     if moment is None:
                         continue
-                    site = rng.choice(sites[state]) if sites.get(state) else None
-                    doc = fake_document(dtype, registry=ctx.registry, state=state, period=period,
-                                        rng=rng, site=site, rows=(1, 8))
+                    chosen = rng.choice(sites[party]) if sites.get(party) else None
+                    doc = fake_document(
+                        dtype,
+                        registry=ctx.registry,
+                        state=party,
+                        period=period,
+                        rng=rng,
+                        site=chosen,
+                        rows=(1, 8),
+                    )
                     if behaviour == "nothing" and dtype.nothing_to_declare:
                         doc["data"], doc["nothing_to_declare"] = {}, True
                         summary.nothing_to_declare += 1
                     summary.late += behaviour == "late"
-                    docs[state], moments[state] = doc, moment
+                    docs[party], moments[party] = doc, moment
                 _mirror_transfers(docs, dtype, rng, summary, period)
                 jobs.extend((moments[s], d, rng.random() < 0.05) for s, d in docs.items())
 
     jobs.sort(key=lambda job: job[0])
     for i, (moment, doc, amend) in enumerate(jobs):
-        result = do_submit_declaration(ctx, actor=OPERATOR, parsed=ParsedDeclaration(doc, "json"),
-                                       now=moment, note="demo data")
+        result = do_submit_declaration(
+            ctx, actor=OPERATOR, parsed=ParsedDeclaration(doc, "json"), now=moment, note="demo data"
+        )
         summary.declarations += 1
         if amend and not doc.get("nothing_to_declare"):
             amended = dict(doc, id=result.id)
             _amend(amended, ctx, rng)
             later = min(now - timedelta(minutes=1), moment + timedelta(days=rng.randint(5, 60)))
             try:
-                do_submit_declaration(ctx, actor=OPERATOR, parsed=ParsedDeclaration(amended, "json"),
-                                      now=later, note="demo amendment")
+                do_submit_declaration(
+                    ctx,
+                    actor=OPERATOR,
+                    parsed=ParsedDeclaration(amended, "json"),
+                    now=later,
+                    note="demo amendment",
+                )
                 summary.amendments += 1
             except Conflict:  # an amendment that changes nothing is not one
                 continue

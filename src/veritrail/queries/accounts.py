@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from veritrail.access import Actor, Role
 from veritrail.access.passwords import verify_password
-from veritrail.actions.context import Context
+from veritrail.store.context import Context
 from veritrail.store.models import Declaration, Facility, User
 
 

@@ -9,7 +9,6 @@ from typing import Any
 from sqlalchemy import Select, select
 
 from veritrail.access import Actor
-from veritrail.actions.context import Context
 from veritrail.declarations.diff import DeclarationDiff, diff_documents
 from veritrail.declarations.models import (
     DeclarationDetail,
@@ -21,6 +20,7 @@ from veritrail.declarations.models import (
 )
 from veritrail.declarations.status import Filed, regime_due, regime_status, type_status
 from veritrail.errors import NotFound
+from veritrail.store.context import Context
 from veritrail.store.models import Blob, Declaration, DeclarationVersion
 
 
@@ -46,7 +46,7 @@ def _public(ctx: Context, row: Declaration, now: datetime) -> DeclarationPublic:
     )
 
 
-def _visible(actor: Actor, query: Select[tuple[Declaration]]) -> Select[tuple[Declaration]]:
+def _visible(actor: Actor, query: Select[Any]) -> Select[Any]:
     if actor.is_national:
         return query.where(Declaration.state == actor.state)
     return query
@@ -73,7 +73,9 @@ def list_declarations(
     ):
         if value is not None:
             query = query.where(column == value)
-    query = query.order_by(Declaration.updated_at.desc(), Declaration.id).limit(limit).offset(offset)
+    query = (
+        query.order_by(Declaration.updated_at.desc(), Declaration.id).limit(limit).offset(offset)
+    )
     now = datetime.now(UTC)
     with ctx.sessions() as session:
         return [_public(ctx, row, now) for row in session.scalars(query)]
@@ -120,7 +122,9 @@ def declaration_detail(ctx: Context, *, actor: Actor, declaration_id: str) -> De
 
 def _version_row(ctx: Context, declaration_id: str, version: int | None) -> DeclarationVersion:
     with ctx.sessions() as session:
-        query = select(DeclarationVersion).where(DeclarationVersion.declaration_id == declaration_id)
+        query = select(DeclarationVersion).where(
+            DeclarationVersion.declaration_id == declaration_id
+        )
         if version is None:
             query = query.order_by(DeclarationVersion.version.desc())
         else:

@@ -175,9 +175,10 @@ def _check_type(dtype: DeclarationType, pack: RegimePack, name: str) -> None:
                         )
     for r_index, rule in enumerate(dtype.rules):
         where = f"rules.{r_index}"
-        section = dtype.section(rule.section)
-        if section is None:
+        found = dtype.section(rule.section)
+        if found is None:
             raise RegimePackError(f"unknown section {rule.section!r}", file=name, field=where)
+        section = found
         if isinstance(rule, ThresholdRule):
             needed = [rule.item, rule.quantity, *rule.group_by]
             needed += [rule.unit] if rule.unit else []
@@ -187,7 +188,8 @@ def _check_type(dtype: DeclarationType, pack: RegimePack, name: str) -> None:
             if section.kind is not SectionKind.FORM:
                 raise RegimePackError(
                     f"'at_least_one' needs a form section; {section.id!r} is a table",
-                    file=name, field=where,
+                    file=name,
+                    field=where,
                 )
         for field_id in needed:
             if section.field(field_id) is None:
@@ -210,7 +212,8 @@ def _check_threshold(
     if unknown:
         raise RegimePackError(
             f"no entry of list {code_list.id!r} has {rule.by} = {unknown[0]!r}",
-            file=name, field=f"{where}.limits",
+            file=name,
+            field=f"{where}.limits",
         )
 
 

@@ -14,15 +14,16 @@ router.include_router(auth.router)
 router.include_router(pages.router)
 
 
-def error_page(request: Request, status: int, message: str, exc: Exception | None = None) -> Response:
+def error_page(
+    request: Request, status: int, message: str, exc: Exception | None = None
+) -> Response:
     """An HTML error page in the reader's language; sign-in redirects for 401."""
     if isinstance(exc, LoginRequired):
         return RedirectResponse(f"/login?next={exc.next_url}", status_code=303)
     if status == 401:
         path = request.url.path
         return RedirectResponse(f"/login?next={path}", status_code=303)
-    return render(request, "error.html", {"status": status, "message": message},
-                  status_code=status)
+    return render(request, "error.html", {"status": status, "message": message}, status_code=status)
 
 
 __all__ = ["STATIC_DIR", "error_page", "render", "router"]

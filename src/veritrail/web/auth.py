@@ -40,9 +40,12 @@ def login(
     check_csrf(request, csrf)
     actor = authenticate(ctx, username=username.strip(), password=password)
     if actor is None:
-        return render(request, "login.html",
-                      {"next": _safe_next(next), "error": "wrong_credentials", "username": username},
-                      status_code=401)
+        return render(
+            request,
+            "login.html",
+            {"next": _safe_next(next), "error": "wrong_credentials", "username": username},
+            status_code=401,
+        )
     request.session.clear()
     request.session["user"] = actor.username
     return RedirectResponse(_safe_next(next), status_code=303)
