@@ -193,7 +193,7 @@ def test_status_table_and_csv_export(client: TestClient) -> None:
     by_state = {c["state"]: c["status"] for c in cells}
     assert by_state["DEU"] in ("missing", "not_yet_due") and "FRA" in by_state
     exported = client.get("/api/status.csv?period=2025&regime=cwc", auth=ANALYST)
-    rows = list(csv.reader(io.StringIO(exported.text)))
+    rows = list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig"))))
     assert rows[0][:4] == ["state", "regime", "period", "status"]
     assert len(rows) == len(cells) + 1
     mine = client.get("/api/status?period=2025", auth=FRA).json()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal, InvalidOperation
 from typing import Any
 
 from veritrail.reference import states
@@ -20,6 +20,9 @@ Failure = tuple[str, str, dict[str, Any]]
 Checked = tuple[Any, Failure | None]
 Checker = Callable[[Any], Checked]
 
+MAX_DIGITS = 30
+_EXACT = Context(prec=MAX_DIGITS + 2)
+_DECIMAL_COMMA = re.compile(r"[+-]?\d+,\d{1,2}|[+-]?\d+,\d{4,}")
 _CAS = re.compile(r"^(\d{2,7})-(\d{2})-(\d)$")
 _INT = re.compile(r"^[+-]?\d+$")
 
@@ -58,6 +61,12 @@ def _number(spec: FieldSpec, integer: bool) -> Checker:
             number = Decimal(value)
         elif isinstance(value, float | str | Decimal):
             text = str(value).strip().replace("\u00a0", "").replace(" ", "")
+            if _DECIMAL_COMMA.fullmatch(text):
+                return None, (
+                    "decimal_comma",
+                    "write decimals with a dot (12.5), not a comma: {value!r}",
+                    {"value": text[:40]},
+                )
             try:
                 number = Decimal(text)
             except InvalidOperation:
@@ -74,6 +83,12 @@ def _number(spec: FieldSpec, integer: bool) -> Checker:
             return None, ("not_an_integer", "must be a whole number", {})
         if abs(number.adjusted()) > 15:
             return None, ("out_of_range", "is out of range", {})
+        if len(number.as_tuple().digits) > MAX_DIGITS:
+            return None, (
+                "too_precise",
+                "has more than {max} significant digits",
+                {"max": MAX_DIGITS},
+            )
         if lo is not None and number < lo:
             code = "negative" if lo == 0 else "too_small"
             return None, (code, "must be at least {min}", {"min": lo})
@@ -87,8 +102,8 @@ def _number(spec: FieldSpec, integer: bool) -> Checker:
 
 
 def _plain(number: Decimal) -> str:
-    """A decimal as plain digits, without exponent or trailing zeros."""
-    text = format(number.normalize(), "f")
+    """A decimal as plain digits, without exponent or trailing zeros (never rounded)."""
+    text = format(number.normalize(_EXACT), "f")
     return "0" if text in ("-0", "") else text
 
 
@@ -230,17 +245,19 @@ def fast_check(spec: FieldSpec, lists: dict[str, CodeList]) -> Callable[[Any], b
     """
     match spec.type:
         case FieldType.CHOICE:
-            return frozenset(spec.choice_values()).__contains__
+            return _member(frozenset(spec.choice_values()))
         case FieldType.STATE:
-            return frozenset(s.alpha3 for s in states.all_states()).__contains__
+            return _member(frozenset(s.alpha3 for s in states.all_states()))
         case FieldType.CODE:
             code_list = lists[spec.code_list or ""]
             where = spec.list_where or {}
-            return frozenset(
-                e.code
-                for e in code_list.entries
-                if all(str(code_list.attribute(e, k)) in v for k, v in where.items())
-            ).__contains__
+            return _member(
+                frozenset(
+                    e.code
+                    for e in code_list.entries
+                    if all(str(code_list.attribute(e, k)) in v for k, v in where.items())
+                )
+            )
         case FieldType.DECIMAL if spec.max is None and (spec.min is None or spec.min <= 0):
             match = _PLAIN_DECIMAL.fullmatch
             return lambda v: type(v) is str and match(v) is not None
@@ -249,7 +266,34 @@ def fast_check(spec: FieldSpec, lists: dict[str, CodeList]) -> Callable[[Any], b
             return lambda v: (
                 type(v) is str and 0 < len(v) <= limit and v.isprintable() and v == v.strip()
             )
+        case FieldType.BOOLEAN:
+            return lambda v: type(v) is bool
+        case FieldType.YEAR:
+            return lambda v: type(v) is int and 1900 <= v <= 2200
+        case FieldType.INTEGER if _whole(spec.min) and _whole(spec.max):
+            lo = int(spec.min) if spec.min is not None else -(10**15)
+            hi = int(spec.max) if spec.max is not None else 10**15
+            return lambda v: type(v) is int and lo <= v <= hi
+        case FieldType.DATE:
+            return _canonical_date
     return None
+
+
+def _whole(limit: Decimal | None) -> bool:
+    return limit is None or limit == limit.to_integral_value()
+
+
+def _member(allowed: frozenset[str]) -> Callable[[Any], bool]:
+    return lambda v: type(v) is str and v in allowed
+
+
+def _canonical_date(value: Any) -> bool:
+    if type(value) is not str or len(value) != 10:
+        return False
+    try:
+        return date.fromisoformat(value).isoformat() == value
+    except ValueError:
+        return False
 
 
 def make_checker(spec: FieldSpec, lists: dict[str, CodeList]) -> Checker:

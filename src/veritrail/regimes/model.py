@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 LANGUAGES = ("ar", "en", "es", "fr", "ru", "zh")
 IDENT = r"^[a-z][a-z0-9_]*$"
+RESERVED_SECTIONS = frozenset({"declaration", "codes", "code_lists"})
 
 
 class Classification(StrEnum):
@@ -214,6 +215,16 @@ class DeclarationType(_Strict):
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         if dupes:
             raise ValueError(f"section ids repeated: {', '.join(dupes)}")
+        reserved = sorted(set(ids) & RESERVED_SECTIONS)
+        if reserved:
+            raise ValueError(
+                f"section id {reserved[0]!r} is reserved (spreadsheet templates use it)"
+            )
+        # Spreadsheet sheet names are cut to 31 characters.
+        prefixes = [i[:31] for i in ids]
+        clash = sorted({p for p in prefixes if prefixes.count(p) > 1})
+        if clash:
+            raise ValueError(f"section ids must differ in their first 31 characters: {clash[0]}")
         return value
 
     def section(self, section_id: str) -> SectionSpec | None:
