@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from veritrail.cli.common import context, handle_errors, out, print_json
 
@@ -45,9 +45,23 @@ def list_(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
             ]
         )
         return
-    table = Table("regime", "type", "title", "due", "expected", "classification")
-    for pack in packs:
-        for t in pack.types.values():
-            due = f"{t.deadline.day:02d}-{t.deadline.month:02d} (+{t.deadline.year_offset}y)"
-            table.add_row(pack.regime.id, t.id, t.title.en, due, t.expected, t.classification.value)
-    out.print(table)
+    rows = [
+        (
+            pack.regime.id,
+            t.id,
+            date(2001, t.deadline.month, t.deadline.day).strftime("%d %b")
+            + f" (+{t.deadline.year_offset}y)",
+            t.expected,
+            t.classification.value,
+            t.title.en,
+        )
+        for pack in packs
+        for t in pack.types.values()
+    ]
+    names = ("regime", "type", "due", "expected", "classification", "title")
+    widths = [max(len(names[i]), *(len(row[i]) for row in rows)) for i in range(5)]
+    for row in [names, *rows]:
+        line = "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False))
+        out.print(
+            f"{line}  {row[5]}", highlight=False, markup=False, overflow="ellipsis", no_wrap=True
+        )
