@@ -110,3 +110,17 @@ def test_unknown_ids_and_states_are_clear(cli: CliRunner) -> None:
     assert result.exit_code == 1 and "no declaration" in result.output
     result = cli.invoke(app, ["declare", "list", "--state", "Atlantis"])
     assert result.exit_code == 1 and "not a known state" in result.output
+
+
+def test_prefill_starts_next_period_from_the_last(cli: CliRunner, tmp_path: Path) -> None:
+    good = _write(tmp_path / "fra.json", adnd(period=2024))
+    assert cli.invoke(app, ["declare", "submit", str(good)]).exit_code == 0
+    result = cli.invoke(
+        app, ["declare", "prefill", "cwc", "adnd", "--state", "FRA", "--period", "2025", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["id"].startswith("D-")
+    missing = cli.invoke(
+        app, ["declare", "prefill", "cwc", "adnd", "--state", "DEU", "--period", "2025"]
+    )
+    assert missing.exit_code == 1 and "no earlier" in missing.output

@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 
 from veritrail.access import OPERATOR
-from veritrail.actions import do_submit_declaration
+from veritrail.actions import do_prefill_draft, do_submit_declaration
 from veritrail.cli.common import context, err, handle_errors, out, print_json
 from veritrail.declarations import templates
 from veritrail.declarations.document import MEDIA_TYPES
@@ -209,3 +209,27 @@ def export(
     else:
         output.write_text(text, encoding="utf-8")
         err.print(f"wrote {declaration_id} to {output}")
+
+
+@app.command("prefill")
+@handle_errors()
+def prefill(
+    regime: str,
+    type_: Annotated[str, typer.Argument(metavar="TYPE")],
+    state: Annotated[str, typer.Option(help="Declaring state (ISO 3166-1 alpha-3).")],
+    period: Annotated[int, typer.Option(help="The new period, e.g. 2025.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Start the declaration for a new period as a draft copied from the last one."""
+    found = states.lookup(state)
+    if found is None:
+        raise InputError(f"{state!r} is not a known state; use ISO 3166-1 alpha-3 such as FRA")
+    with context() as ctx:
+        ctx.registry.declaration_type(regime, type_)
+        declaration_id = do_prefill_draft(
+            ctx, actor=OPERATOR, regime=regime, type_=type_, state=found.alpha3, period=period
+        )
+    if as_json:
+        print_json({"ok": True, "id": declaration_id})
+        return
+    out.print(f"draft {declaration_id} for {period} started from the last {regime}/{type_}")
