@@ -171,3 +171,10 @@ def test_draft_then_submit_and_prefill_from_last_period(ctx: Context) -> None:
     )
     with pytest.raises(NotFound):
         do_prefill_draft(ctx, actor=OPERATOR, regime="cwc", type_="adnd", state="DEU", period=2025)
+
+
+def test_prefill_never_overwrites_an_existing_declaration(ctx: Context) -> None:
+    _submit(ctx, adnd(period=2024))
+    _submit(ctx, adnd(period=2025))
+    with pytest.raises(Conflict, match="already has declaration"):
+        do_prefill_draft(ctx, actor=OPERATOR, regime="cwc", type_="adnd", state="FRA", period=2025)

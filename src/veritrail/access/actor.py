@@ -33,6 +33,7 @@ class Actor:
     state: str | None = None  # ISO 3166-1 alpha-3, for national authorities
     organisation_id: str | None = None
     display_name: str = ""
+    language: str = "en"
 
     @property
     def is_national(self) -> bool:

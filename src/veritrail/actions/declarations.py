@@ -306,6 +306,20 @@ def do_prefill_draft(
         ).first()
         if last is None:
             raise NotFound(f"{state} has no earlier {regime}/{type_} declaration to start from")
+        existing = session.scalars(
+            select(Declaration.id).where(
+                Declaration.state == state,
+                Declaration.regime == regime,
+                Declaration.type == type_,
+                Declaration.period == period,
+            )
+        ).first()
+        dtype = ctx.registry.declaration_type(regime, type_)
+        if existing is not None and dtype.expected == "every_party":
+            raise Conflict(
+                f"{state} already has declaration {existing} for {regime}/{type_} {period}; "
+                "open it instead of starting a new one"
+            )
         document = json.loads(
             session.scalars(
                 select(DeclarationVersion.document_json).where(

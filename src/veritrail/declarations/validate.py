@@ -101,7 +101,9 @@ class _Reporter:
         label: str | None = None,
         severity: str = "error",
     ) -> None:
-        text = self.t.gettext(message).format(**(params or {}))
+        text = self.t.gettext(message)
+        if params:  # pack texts and exception messages are used as they are
+            text = text.format(**params)
         if label:
             text = f"{label}: {text}"
         self.problems.append(Problem(path=path, code=code, message=text, severity=severity))

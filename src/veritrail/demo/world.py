@@ -96,13 +96,9 @@ def _moment(
     if behaviour == "late":
         moment = due + timedelta(days=rng.randint(3, 150), hours=rng.randint(0, 10))
     else:
-        start = datetime(
-            period + dtype.deadline.year_offset - (1 if dtype.deadline.year_offset else 0),
-            1,
-            2,
-            9,
-            tzinfo=UTC,
-        )
+        # On time: after the period ended (the reports are about a finished
+        # year), in the weeks before the due date.
+        start = min(datetime(period + 1, 1, 2, 9, tzinfo=UTC), due - timedelta(days=30))
         span = max(1, (due - start).days)
         moment = start + timedelta(days=rng.randint(0, span - 1), hours=rng.randint(0, 8))
     return moment if moment < now else None

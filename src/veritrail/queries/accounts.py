@@ -17,6 +17,7 @@ def _actor(user: User) -> Actor:
         state=user.organisation.state,
         organisation_id=user.organisation_id,
         display_name=user.display_name,
+        language=user.language,
     )
 
 

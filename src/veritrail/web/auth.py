@@ -46,8 +46,11 @@ def login(
             {"next": _safe_next(next), "error": "wrong_credentials", "username": username},
             status_code=401,
         )
+    chosen = request.session.get("lang")
     request.session.clear()
     request.session["user"] = actor.username
+    # A language picked before signing in wins; otherwise the user's own.
+    request.session["lang"] = chosen if chosen in LANGUAGES else actor.language
     return RedirectResponse(_safe_next(next), status_code=303)
 
 
