@@ -17,7 +17,9 @@ run: setup
 test: setup
 	@$(PY) -m ruff check src tests benchmarks scripts
 	@$(PY) -m mypy
-	@.venv/bin/lint-imports --no-cache
+	@mkdir -p var && .venv/bin/lint-imports --no-cache > var/lint-imports.log 2>&1 \
+		&& echo "layers: every import points downwards" \
+		|| { cat var/lint-imports.log; exit 1; }
 	@$(PY) -m pytest -n 2 $(PYTEST_ARGS)
 
 lint: setup

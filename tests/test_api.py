@@ -198,3 +198,51 @@ def test_status_table_and_csv_export(client: TestClient) -> None:
     assert len(rows) == len(cells) + 1
     mine = client.get("/api/status?period=2025", auth=FRA).json()
     assert {c["state"] for c in mine} == {"FRA"}
+
+
+def test_reference_data(client: TestClient, ctx: Context) -> None:
+    from veritrail.access import OPERATOR
+    from veritrail.actions.accounts import do_add_facilities
+    from veritrail.store.models import Facility
+
+    do_add_facilities(
+        ctx,
+        actor=OPERATOR,
+        facilities=[
+            Facility(
+                id="F-FRA-1",
+                state="FRA",
+                name="Site A",
+                kind="chemical",
+                regime="cwc",
+                latitude=48.85,
+                longitude=2.35,
+                operator=None,
+            ),
+            Facility(
+                id="F-DEU-1",
+                state="DEU",
+                name="Site B",
+                kind="chemical",
+                regime="cwc",
+                latitude=52.52,
+                longitude=13.4,
+                operator="B GmbH",
+            ),
+        ],
+    )
+    states = client.get("/api/states", auth=FRA).json()
+    assert len(states) == 195
+    china = next(s for s in states if s["alpha3"] == "CHN")
+    assert china["names"]["zh"] == "中国" and set(china["names"]) == {
+        "ar",
+        "en",
+        "es",
+        "fr",
+        "ru",
+        "zh",
+    }
+    assert [f["id"] for f in client.get("/api/facilities", auth=FRA).json()] == ["F-FRA-1"]
+    both = client.get("/api/facilities", auth=ANALYST).json()
+    assert {f["id"] for f in both} == {"F-FRA-1", "F-DEU-1"}
+    assert client.get("/api/facilities?state=Germany", auth=ANALYST).json()[0]["id"] == "F-DEU-1"

@@ -2,9 +2,10 @@
 
 from fastapi import APIRouter
 
-from veritrail.api import declarations
+from veritrail.api import declarations, reference
 
 router = APIRouter(prefix="/api")
 router.include_router(declarations.router)
+router.include_router(reference.router)
 
 __all__ = ["router"]

@@ -62,7 +62,13 @@ def _deepest(brackets: bytes) -> int:
 
 def _skeleton(text: str) -> tuple[bytes, bytes]:
     """The text with every string emptied, and only its brackets, as bytes."""
-    skeleton = _STRING.sub('""', text).encode("utf-8", "surrogatepass")
+    if "\\" not in text:
+        # Without escapes every '"' opens or closes a string, so the pieces
+        # between quotes alternate outside/inside: far cheaper than the regex.
+        emptied = '""'.join(text.split('"')[::2])
+    else:
+        emptied = _STRING.sub('""', text)
+    skeleton = emptied.encode("utf-8", "surrogatepass")
     return skeleton, skeleton.translate(None, _NOT_BRACKETS)
 
 
