@@ -11,45 +11,38 @@
   section is called ``codes``) is ignored unless a section has that id. Any
   other sheet is reported as unknown.
 
-Locations read ``lines!C12``. The workbook is checked as a zip archive before
-anything is parsed, and read as a stream with a budget of cells (see
-:mod:`._ooxml`). Cell values keep their type: text, whole numbers as ``int``,
-other numbers as :class:`~decimal.Decimal`, booleans, and date cells as ISO
-``YYYY-MM-DD`` text.
+Locations read ``lines!C12``. Sheets are read with python-calamine (see
+``docs/decisions/0005-xlsx-reading.md``), after the upload has been checked as
+a zip archive and its sheets measured against a budget of cells (see
+:mod:`._precheck`). Cell values keep their type: text, whole numbers as
+``int``, other numbers as :class:`~decimal.Decimal`, booleans, and date cells
+as ISO ``YYYY-MM-DD`` text.
 """
 
 from __future__ import annotations
 
+import io
 import re
-import zipfile
-import zlib
-from xml.parsers import expat
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
 
 from openpyxl.utils import get_column_letter
+from python_calamine import CalamineError, CalamineWorkbook, SheetTypeEnum
 
 from veritrail.declarations.document import ParsedDeclaration
-from veritrail.errors import UnsupportedFormat
+from veritrail.errors import TooLarge, UnsupportedFormat
 from veritrail.regimes.loader import Registry
 
 from ._common import Limits, fold, is_empty
 from ._grid import Assembler, Block, Line, section_for
-from ._ooxml import SAVE_AS_XLSX, Budget, Workbook, check_zip, iter_rows, open_workbook
+from ._precheck import SAVE_AS_XLSX, prepare, too_many_cells
 
 HEADER_SHEET = "declaration"
 CODES_SHEETS = ("codes", "code_lists")  # template code lists; the second if a section is "codes"
 _PLAIN_SHEET = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
-_BROKEN = (
-    zipfile.BadZipFile,
-    zlib.error,
-    EOFError,
-    NotImplementedError,
-    RuntimeError,
-    ValueError,
-    KeyError,
-    IndexError,
-    OSError,
-    expat.ExpatError,
-)
+_EXACT_INT = 2**53  # floats past this are not whole numbers anyone typed
+_BROKEN = (CalamineError, ValueError, OverflowError, TypeError, UnicodeError)
 
 
 def sheet_ref(name: str) -> str:
@@ -77,60 +70,117 @@ class XlsxPlaces:
         return f"{self._ref(block)}{get_column_letter(column + 1)}{number}"
 
 
-def _block(book: Workbook, name: str, part: str, budget: Budget) -> Block:
-    block = Block(name=name, number=1)
-    for number, cells in iter_rows(book, part, budget):
-        while cells and is_empty(cells[-1]):
-            cells.pop()
-        if cells:
-            block.lines.append(Line(number, cells))
-    return block
+def _moment(value: date | time | timedelta) -> str:
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == time() else value.isoformat()
+    if isinstance(value, date | time):
+        return value.isoformat()
+    seconds = int(value.total_seconds())  # a duration cell, such as [h]:mm:ss
+    sign, seconds = ("-" if seconds < 0 else ""), abs(seconds)
+    return f"{sign}{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
+class _Reader:
+    """Sheets of one workbook as blocks of rows, within one budget of cells."""
+
+    def __init__(self, book: CalamineWorkbook, limits: Limits) -> None:
+        self.book = book
+        self.limits = limits
+        self.left = limits.max_spreadsheet_cells
+
+    def block(self, name: str) -> Block:
+        block = Block(name=name, number=1)
+        sheet = self.book.get_sheet_by_name(name)
+        end = sheet.end
+        if end is None:
+            return block
+        # From A1, as to_python(skip_empty_area=False) builds it: refuse before it does.
+        self.left -= (end[0] + 1) * (end[1] + 1)
+        if self.left < 0:
+            raise too_many_cells(self.limits.max_spreadsheet_cells)
+        for number, raw in enumerate(sheet.to_python(skip_empty_area=False), start=1):
+            cells = self._cells(raw, name, number)
+            while cells and is_empty(cells[-1]):
+                cells.pop()
+            if cells:
+                block.lines.append(Line(number, cells))
+        return block
+
+    def _cells(self, raw: list[Any], sheet: str, number: int) -> list[Any]:
+        max_chars = self.limits.max_cell_chars
+        cells: list[Any] = []
+        for column, value in enumerate(raw):
+            kind = type(value)
+            if kind is str:
+                if len(value) > max_chars:
+                    raise TooLarge(
+                        f"cell {sheet_ref(sheet)}!{get_column_letter(column + 1)}{number} holds "
+                        f"more than {max_chars:,} characters, more than a spreadsheet cell can",
+                        limit=max_chars,
+                    )
+                cells.append(value or None)
+            elif kind is float:
+                if value.is_integer() and abs(value) < _EXACT_INT:
+                    cells.append(int(value))
+                else:
+                    # Excel writes 12.300000000000001 for 12.3; repr gives back 12.3.
+                    cells.append(Decimal(repr(value)))
+            elif kind is bool or kind is int:
+                cells.append(value)
+            else:
+                cells.append(_moment(value))
+        return cells
 
 
 def parse_xlsx(data: bytes, *, registry: Registry, limits: Limits) -> ParsedDeclaration:
     """Read an XLSX declaration; raise an :class:`~veritrail.errors.InputError` if unreadable."""
+    checked = prepare(data, limits)
     try:
-        return _parse(data, registry, limits)
+        with CalamineWorkbook.from_filelike(io.BytesIO(checked)) as book:
+            return _parse(_Reader(book, limits), registry)
     except _BROKEN as exc:
-        raise UnsupportedFormat(
-            f"the workbook cannot be read ({type(exc).__name__}: {str(exc)[:120]}). {SAVE_AS_XLSX}"
-        ) from exc
+        raise _unreadable(exc) from exc
+    except BaseException as exc:
+        # A bug in the Rust parser surfaces as pyo3's PanicException, a BaseException.
+        if type(exc).__name__ != "PanicException":
+            raise
+        raise _unreadable(exc) from exc
 
 
-def _parse(data: bytes, registry: Registry, limits: Limits) -> ParsedDeclaration:
-    archive = check_zip(data, limits)
-    with archive:
-        budget = Budget(limits)
-        book = open_workbook(archive, budget)
-        places = XlsxPlaces()
-        asm = Assembler(registry, places, "xlsx")
-        by_name = {fold(name): (name, part) for name, part in reversed(book.sheets)}
-        if HEADER_SHEET not in by_name:
-            found = ", ".join(repr(name) for name, _ in book.sheets) or "none"
-            asm.problem(
-                "declaration!A1",
-                "no_declaration_sheet",
-                f"the workbook has no sheet named 'declaration' (its sheets: {found}); "
-                "that sheet gives regime, type, period and state. Start from a template.",
-            )
-            raise asm.fail()
-        dtype = asm.header(_block(book, *by_name[HEADER_SHEET], budget))
-        if dtype is None:
-            raise asm.fail()
-        blocks: list[Block] = []
-        for name, part in book.sheets:
-            key = fold(name)
-            if key == HEADER_SHEET:
-                continue
-            known = section_for(name, dtype) is not None
-            if key in CODES_SHEETS and not known:
-                continue
-            if not known:
-                blocks.append(Block(name=name, number=1))  # reported as unknown, never read
-            else:
-                blocks.append(_block(book, name, part, budget))
-        asm.sections(blocks, dtype)
-        return asm.result()
+def _unreadable(exc: BaseException) -> UnsupportedFormat:
+    return UnsupportedFormat(
+        f"the workbook cannot be read ({type(exc).__name__}: {str(exc)[:120]}). {SAVE_AS_XLSX}"
+    )
+
+
+def _parse(reader: _Reader, registry: Registry) -> ParsedDeclaration:
+    sheets = [s.name for s in reader.book.sheets_metadata if s.typ == SheetTypeEnum.WorkSheet]
+    places = XlsxPlaces()
+    asm = Assembler(registry, places, "xlsx")
+    by_name = {fold(name): name for name in reversed(sheets)}
+    if HEADER_SHEET not in by_name:
+        found = ", ".join(repr(name) for name in sheets) or "none"
+        asm.problem("declaration!A1", "no_declaration_sheet",
+                    f"the workbook has no sheet named 'declaration' (its sheets: {found}); "
+                    "that sheet gives regime, type, period and state. Start from a template.")
+        raise asm.fail()
+    dtype = asm.header(reader.block(by_name[HEADER_SHEET]))
+    if dtype is None:
+        raise asm.fail()
+    blocks: list[Block] = []
+    for name in sheets:
+        key = fold(name)
+        if key == HEADER_SHEET:
+            continue
+        known = section_for(name, dtype) is not None
+        if key in CODES_SHEETS and not known:
+            continue
+        if not known:
+            blocks.append(Block(name=name, number=1))  # reported as unknown, never read
+        else:
+            blocks.append(reader.block(name))
+    asm.sections(blocks, dtype)
+    return asm.result()
 
 
 __all__ = ["XlsxPlaces", "parse_xlsx", "sheet_ref"]
