@@ -26,14 +26,29 @@ def _codes(doc: Any) -> dict[str, str]:
 
 
 def test_a_valid_declaration_is_normalised() -> None:
-    doc = adnd(state="fr", lines=[{"cas": " 75-44-5 ", "activity": "Export",
-                                   "partner_state": "Germany", "quantity": 40.50, "unit": "T"}])
+    doc = adnd(
+        state="fr",
+        lines=[
+            {
+                "cas": " 75-44-5 ",
+                "activity": "Export",
+                "partner_state": "Germany",
+                "quantity": 40.50,
+                "unit": "T",
+            }
+        ],
+    )
     result = validate(doc, REGISTRY)
     assert result.valid, result.problems
     assert result.document["state"] == "FRA"
     assert result.document["data"]["lines"] == [
-        {"cas": "75-44-5", "activity": "export", "partner_state": "DEU", "quantity": "40.5",
-         "unit": "t"}
+        {
+            "cas": "75-44-5",
+            "activity": "export",
+            "partner_state": "DEU",
+            "quantity": "40.5",
+            "unit": "t",
+        }
     ]
 
 
@@ -42,8 +57,13 @@ def test_every_problem_is_reported_at_once_with_its_pointer() -> None:
         state="Atlantis",
         lines=[
             {"cas": "75-44-6", "activity": "export", "quantity": "-1", "unit": "lb", "x": 1},
-            {"cas": "107-44-8", "activity": "sale", "partner_state": "DEU", "quantity": "1e999",
-             "unit": "t"},
+            {
+                "cas": "107-44-8",
+                "activity": "sale",
+                "partner_state": "DEU",
+                "quantity": "1e999",
+                "unit": "t",
+            },
             {"cas": "64-17-5", "activity": "production", "quantity": "12,5", "unit": "t"},
         ],
     )
@@ -84,15 +104,15 @@ def test_nothing_to_declare() -> None:
 
 
 def test_threshold_warns_without_refusing() -> None:
-    small = adnd(lines=[{"cas": "75-44-5", "activity": "production", "quantity": "2",
-                         "unit": "t"}])
+    small = adnd(lines=[{"cas": "75-44-5", "activity": "production", "quantity": "2", "unit": "t"}])
     result = validate(small, REGISTRY)
     assert result.valid
     assert [(w.path, w.code) for w in result.warnings] == [
         ("/data/lines/0/quantity", "below_threshold")
     ]
-    large = adnd(lines=[{"cas": "75-44-5", "activity": "production", "quantity": "31",
-                         "unit": "t"}])
+    large = adnd(
+        lines=[{"cas": "75-44-5", "activity": "production", "quantity": "31", "unit": "t"}]
+    )
     assert validate(large, REGISTRY).warnings == []
 
 
@@ -135,16 +155,52 @@ def test_fast_path_and_row_by_row_agree(dtype: Any) -> None:
         assert canonical_bytes(again.document) == canonical_bytes(result.document)
 
 
-values = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True),
-                   st.text(max_size=20), st.lists(st.integers(), max_size=2),
-                   st.dictionaries(st.text(max_size=3), st.integers(), max_size=2))
+values = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=True),
+    st.text(max_size=20),
+    st.lists(st.integers(), max_size=2),
+    st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+)
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.dictionaries(st.sampled_from(["cas", "activity", "partner_state",
-                                                 "quantity", "unit", "remarks", "zz"]),
-                                values, max_size=7), max_size=6))
+@given(
+    st.lists(
+        st.dictionaries(
+            st.sampled_from(
+                ["cas", "activity", "partner_state", "quantity", "unit", "remarks", "zz"]
+            ),
+            values,
+            max_size=7,
+        ),
+        max_size=6,
+    )
+)
 def test_arbitrary_rows_never_crash_the_validator(rows: list[dict[str, Any]]) -> None:
     result = validate(adnd(lines=rows), REGISTRY)
     if result.valid:
         assert validate(result.document, REGISTRY).valid
+
+
+def test_canonical_bytes_are_the_standard_sorted_compact_json() -> None:
+    import json
+
+    doc = validate(
+        adnd(
+            lines=[
+                {
+                    "cas": "75-44-5",
+                    "activity": "production",
+                    "quantity": "31",
+                    "unit": "t",
+                    "remarks": '中文 \\n "q" / é\u2028\t',
+                }
+            ]
+        ),
+        REGISTRY,
+    ).document
+    expected = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert canonical_bytes(doc) == expected.encode("utf-8")
