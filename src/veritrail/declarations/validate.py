@@ -90,6 +90,8 @@ class _Reporter:
         self.t = translator(language)
         self.language = language
         self.problems: list[Problem] = []
+        # Columns of tables that passed the column-wise check, reused by rules.
+        self.columns: dict[str, dict[str, list[Any]]] = {}
 
     def add(
         self,
@@ -344,21 +346,21 @@ def _form(section: _CompiledSection, value: Any, report: _Reporter) -> dict[str,
     return _check_fields(section, value, base, report)
 
 
-def _table_is_canonical(section: _CompiledSection, rows: list[Any]) -> bool:
-    """True when every row is already valid and canonical, checked column by column.
+def _table_is_canonical(section: _CompiledSection, rows: list[Any]) -> dict[str, list[Any]] | None:
+    """The table's columns when every row is already valid and canonical, else None.
 
     A large table usually repeats few distinct values per column (chemicals,
     activities, partner states), so each distinct value is tested once. Any
-    doubt returns False and the row-by-row checker produces the problems.
+    doubt returns None and the row-by-row checker produces the problems.
     """
     # map() over C-level methods: these passes cost well under a microsecond a row.
     if set(map(type, rows)) - {dict}:
-        return False
+        return None
     known = frozenset(section.entries)
     if not all(map(known.issuperset, map(dict.keys, rows))):
-        return False
+        return None
     if any(map(operator.contains, map(dict.values, rows), repeat(None))):
-        return False
+        return None
     columns: dict[str, list[Any]] = {}
     try:
         for field_id, entry in section.entries.items():
@@ -366,22 +368,22 @@ def _table_is_canonical(section: _CompiledSection, rows: list[Any]) -> bool:
             distinct = set(column)
             if None in distinct:
                 if field_id in section.required:
-                    return False
+                    return None
                 distinct.discard(None)
             if distinct and (entry.fast is None or not all(map(entry.fast, distinct))):
-                return False
+                return None
             columns[field_id] = column
     except TypeError:  # an unhashable value (a list or an object) where a scalar belongs
-        return False
+        return None
     for field_id, condition, values in section.conditional:
         pairs = zip(columns[field_id], columns[condition], strict=True)
         if any(v is None and c in values for v, c in pairs):
-            return False
+            return None
     if section.spec.unique:
         keys = list(zip(*(columns[f] for f in section.spec.unique), strict=True))
         if len(set(keys)) != len(keys):
-            return False
-    return True
+            return None
+    return columns
 
 
 def _table(section: _CompiledSection, value: Any, report: _Reporter) -> list[dict[str, Any]]:
@@ -404,7 +406,9 @@ def _table(section: _CompiledSection, value: Any, report: _Reporter) -> list[dic
         report.add(
             pointer(*base), "too_few_rows", "at least {min} rows are needed", {"min": spec.min_rows}
         )
-    if _table_is_canonical(section, value):
+    columns = _table_is_canonical(section, value)
+    if columns is not None:
+        report.columns[spec.id] = columns
         return value
     rows: list[dict[str, Any]] = []
     seen: dict[tuple[Any, ...], int] = {}
@@ -456,25 +460,27 @@ def _threshold(
     attribute = {e.code: str(code_list.attribute(e, rule.by)) for e in code_list.entries}
     limit_factor = float(UNIT_TO_KG[rule.limit_unit])
     factors = {unit: float(f) for unit, f in UNIT_TO_KG.items()}
-    items = [row.get(rule.item) for row in rows]
-    quantities = [row.get(rule.quantity) for row in rows]
-    units = (
-        [row.get(rule.unit, rule.default_unit) for row in rows]
-        if rule.unit
-        else [rule.default_unit] * len(rows)
-    )
+    cached = report.columns.get(rule.section, {})
+
+    def column(field_id: str) -> list[Any]:
+        return cached[field_id] if field_id in cached else [row.get(field_id) for row in rows]
+
+    items = column(rule.item)
+    quantities = column(rule.quantity)
+    units = column(rule.unit) if rule.unit else [rule.default_unit] * len(rows)
     keys: list[tuple[Any, ...]]
     if rule.aggregate:
-        columns = [[row.get(f) for row in rows] for f in rule.group_by]
-        keys = list(zip(*columns, strict=True)) if columns else [()] * len(rows)
+        groups = [column(f) for f in rule.group_by]
+        keys = list(zip(*groups, strict=True)) if groups else [()] * len(rows)
     else:
         keys = [(i,) for i in range(len(rows))]
     # Floats suffice: the threshold only decides whether to warn.
     totals: dict[tuple[Any, ...], float] = defaultdict(float)
     item_of: dict[tuple[Any, ...], Any] = {}
+    default = factors[rule.default_unit]
     for key, item, quantity, unit in zip(keys, items, quantities, units, strict=True):
         if item is not None and quantity is not None:
-            totals[key] += float(quantity) * factors.get(unit, 1.0)
+            totals[key] += float(quantity) * factors.get(unit, default)
             item_of[key] = item
     below = set()
     for key, total in totals.items():
