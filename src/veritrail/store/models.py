@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -60,8 +61,66 @@ class User(Base):
     organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"))
     language: Mapped[str] = mapped_column(String(5), default="en")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # TOTP second factor: the shared secret, encrypted with the server's key.
+    totp_secret: Mapped[str | None] = mapped_column(String(300))
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_until: Mapped[datetime | None]
+    password_changed_at: Mapped[datetime | None]
 
     organisation: Mapped[Organisation] = relationship(lazy="joined")
+
+
+class ApiToken(Base):
+    """A scoped, expiring credential for a machine client; only its hash is kept."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    scopes: Mapped[list[str]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
+
+
+class Group(Base):
+    """A need-to-know group: the people working on one case, inspection or investigation."""
+
+    __tablename__ = "groups"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))  # case, inspection, investigation
+    name: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class GroupMember(Base):
+    __tablename__ = "group_members"
+
+    group_id: Mapped[str] = mapped_column(ForeignKey("groups.id"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+
+
+class AccessEvent(Base):
+    """One read of protected or highly protected material; never updated or deleted."""
+
+    __tablename__ = "access_log"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(100), index=True)
+    action: Mapped[str] = mapped_column(String(64))
+    record_type: Mapped[str] = mapped_column(String(64))
+    record_id: Mapped[str] = mapped_column(String(64), index=True)
+    version: Mapped[int | None] = mapped_column(Integer)
+    classification: Mapped[str] = mapped_column(String(20))
+    client: Mapped[str | None] = mapped_column(String(100))
+    purpose: Mapped[str | None] = mapped_column(String(300))
 
 
 class Facility(Base):
@@ -100,7 +159,8 @@ class Declaration(Base):
     state: Mapped[str] = mapped_column(String(3), index=True)
     period: Mapped[int] = mapped_column(Integer, index=True)
     status: Mapped[str] = mapped_column(String(16))  # draft, submitted, amended
-    classification: Mapped[str] = mapped_column(String(20))
+    classification: Mapped[str] = mapped_column(String(20), index=True)
+    group_id: Mapped[str | None] = mapped_column(ForeignKey("groups.id"))
     current_version: Mapped[int] = mapped_column(Integer, default=0)
     nothing_to_declare: Mapped[bool] = mapped_column(Boolean, default=False)
     draft: Mapped[dict[str, Any] | None] = mapped_column(JSON)
@@ -158,7 +218,11 @@ class AuditEvent(Base):
 
 
 __all__ = [
+    "AccessEvent",
+    "ApiToken",
     "AuditEvent",
+    "Group",
+    "GroupMember",
     "Base",
     "Blob",
     "Declaration",
