@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import cache
 from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import Depends, Request
 
 from veritrail.access import Actor
+from veritrail.access.policy import Action, require
 from veritrail.api.deps import CtxDep
+from veritrail.api.permissions import ACTION_ATTRIBUTE
 from veritrail.errors import NotAuthenticated
 from veritrail.queries.accounts import actor_for
 
@@ -35,6 +39,28 @@ def web_actor(request: Request, ctx: CtxDep) -> Actor:
 
 
 WebActor = Annotated[Actor, Depends(web_actor)]
+
+
+@cache
+def web_requires(action: Action) -> Callable[..., Actor]:
+    """Like ``api.permissions.requires`` for pages: signed-out readers go to sign-in."""
+
+    def dependency(actor: WebActor) -> Actor:
+        require(actor, action)
+        return actor
+
+    setattr(dependency, ACTION_ATTRIBUTE, action)
+    dependency.__name__ = f"web_requires_{action.value.replace('.', '_')}"
+    return dependency
+
+
 MaybeActor = Annotated[Actor | None, Depends(optional_actor)]
 
-__all__ = ["LoginRequired", "MaybeActor", "WebActor", "optional_actor", "web_actor"]
+__all__ = [
+    "LoginRequired",
+    "MaybeActor",
+    "WebActor",
+    "optional_actor",
+    "web_actor",
+    "web_requires",
+]
