@@ -34,6 +34,7 @@ class Actor:
     organisation_id: str | None = None
     display_name: str = ""
     language: str = "en"
+    groups: frozenset[str] = frozenset()  # need-to-know groups the actor belongs to
 
     @property
     def is_national(self) -> bool:

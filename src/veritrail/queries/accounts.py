@@ -7,10 +7,10 @@ from sqlalchemy import func, select
 from veritrail.access import Actor, Role
 from veritrail.access.passwords import verify_password
 from veritrail.store.context import Context
-from veritrail.store.models import Declaration, Facility, User
+from veritrail.store.models import Declaration, Facility, GroupMember, User
 
 
-def _actor(user: User) -> Actor:
+def _actor(user: User, groups: frozenset[str] = frozenset()) -> Actor:
     return Actor(
         username=user.username,
         role=Role(user.role),
@@ -18,6 +18,7 @@ def _actor(user: User) -> Actor:
         organisation_id=user.organisation_id,
         display_name=user.display_name,
         language=user.language,
+        groups=groups,
     )
 
 
@@ -34,9 +35,15 @@ def authenticate(ctx: Context, *, username: str, password: str) -> Actor | None:
 
 
 def actor_for(ctx: Context, username: str) -> Actor | None:
+    """The actor of a signed-in user, with the need-to-know groups it belongs to."""
     with ctx.sessions() as session:
         user = session.scalars(select(User).where(User.username == username)).first()
-        return _actor(user) if user is not None else None
+        if user is None or not user.active:
+            return None
+        groups = frozenset(
+            session.scalars(select(GroupMember.group_id).where(GroupMember.user_id == user.id))
+        )
+        return _actor(user, groups)
 
 
 def is_empty(ctx: Context) -> bool:
