@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -16,6 +16,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from veritrail import __version__, api, web
 from veritrail.actions import Context
 from veritrail.api.limits import BodyLimit
+from veritrail.api.permissions import public
 from veritrail.errors import VeritrailError
 from veritrail.settings import Mode, Settings, get_settings
 from veritrail.web.security import SecurityHeaders
@@ -92,14 +93,14 @@ def create_app(settings: Settings | None = None, ctx: Context | None = None) -> 
             return web.error_page(request, 500, message)
         return JSONResponse({"code": "internal", "message": message}, status_code=500)
 
-    @app.get("/healthz", tags=["health"])
+    @app.get("/healthz", tags=["health"], dependencies=[Depends(public)])
     def healthz() -> dict[str, str]:
         """Liveness: the process answers and reaches its database."""
         with ctx.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
         return {"status": "ok", "version": __version__}
 
-    @app.get("/api/docs", include_in_schema=False)
+    @app.get("/api/docs", include_in_schema=False, dependencies=[Depends(public)])
     def api_docs(request: Request) -> Response:
         """Interactive API documentation, served from this site's own assets."""
         return web.render(request, "api_docs.html", {})

@@ -35,6 +35,7 @@ class Actor:
     display_name: str = ""
     language: str = "en"
     groups: frozenset[str] = frozenset()  # need-to-know groups the actor belongs to
+    scopes: frozenset[str] | None = None  # an API token's scopes; None for a session
 
     @property
     def is_national(self) -> bool:

@@ -17,15 +17,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from veritrail.access import Actor
+from veritrail.access.policy import Action, Resource, require
 from veritrail.actions import audit
 from veritrail.declarations.document import ParsedDeclaration, canonical_bytes
 from veritrail.declarations.models import Lifecycle, SubmissionResult
 from veritrail.declarations.validate import validate
-from veritrail.errors import Conflict, NotFound, Problem, ValidationFailed
+from veritrail.errors import Conflict, InputError, NotFound, Problem, ValidationFailed
 from veritrail.reference import states
-from veritrail.regimes.model import DeclarationType, SectionKind
+from veritrail.regimes.model import Classification, DeclarationType, SectionKind
 from veritrail.store.context import Context
-from veritrail.store.models import Blob, Declaration, DeclarationVersion
+from veritrail.store.models import Blob, Declaration, DeclarationVersion, Group
 
 
 def new_declaration_id() -> str:
@@ -334,4 +335,58 @@ def do_prefill_draft(
     return declaration_id
 
 
-__all__ = ["do_prefill_draft", "do_save_draft", "do_submit_declaration", "new_declaration_id"]
+def do_reclassify(
+    ctx: Context,
+    *,
+    actor: Actor,
+    declaration_id: str,
+    classification: Classification,
+    reason: str,
+    group_id: str | None = None,
+) -> None:
+    """Change a declaration's classification (and need-to-know group); always logged.
+
+    The actor must be allowed to reclassify at both the old and the new level,
+    and to name a reason; highly protected material needs a need-to-know group.
+    """
+    reason = reason.strip()
+    if not reason:
+        raise InputError("say why the classification changes (reason)")
+    if classification is Classification.HIGHLY_PROTECTED and not group_id:
+        raise InputError("highly protected material needs a need-to-know group (group_id)")
+    with ctx.sessions() as session, session.begin():
+        row = session.get(Declaration, declaration_id, with_for_update=True)
+        if row is None:
+            raise NotFound(f"no declaration with id {declaration_id!r}")
+        old = Classification(row.classification)
+        for level in (old, classification):
+            require(
+                actor,
+                Action.DECLARATION_RECLASSIFY,
+                Resource(owner_state=row.state, classification=level, group_id=group_id),
+                groups=actor.groups | ({group_id} if group_id else set()),
+            )
+        if group_id is not None and session.get(Group, group_id) is None:
+            raise NotFound(f"no need-to-know group {group_id!r}")
+        row.classification = classification.value
+        row.group_id = group_id
+        audit.record(
+            session,
+            actor=actor,
+            action="declaration.reclassify",
+            record_type="declaration",
+            record_id=row.id,
+            old=old.value,
+            new=classification.value,
+            group_id=group_id,
+            reason=reason[:1000],
+        )
+
+
+__all__ = [
+    "do_prefill_draft",
+    "do_reclassify",
+    "do_save_draft",
+    "do_submit_declaration",
+    "new_declaration_id",
+]

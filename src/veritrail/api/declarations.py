@@ -7,11 +7,14 @@ import json
 from dataclasses import asdict
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 
+from veritrail.access import Actor
+from veritrail.access.policy import Action
 from veritrail.actions import do_prefill_draft, do_submit_declaration
-from veritrail.api.deps import CtxDep, CurrentActor
+from veritrail.api.deps import CtxDep
+from veritrail.api.permissions import requires
 from veritrail.api.uploads import BODY_DOC, read_upload
 from veritrail.declarations import templates
 from veritrail.declarations.csvsafe import write_csv
@@ -38,7 +41,21 @@ from veritrail.reference import states
 
 router = APIRouter()
 
+Reader = Annotated[Actor, Depends(requires(Action.DECLARATION_READ))]
+Submitter = Annotated[Actor, Depends(requires(Action.DECLARATION_SUBMIT))]
+StatusReader = Annotated[Actor, Depends(requires(Action.STATUS_READ))]
+ReferenceReader = Annotated[Actor, Depends(requires(Action.REFERENCE_READ))]
+
+PurposeQuery = Annotated[
+    str | None,
+    Query(max_length=300, description="Why you read it; kept in the access log with the read."),
+]
 StateQuery = Annotated[str | None, Query(description="ISO 3166-1 alpha-3 code", max_length=60)]
+
+
+def _client(request: Request) -> str | None:
+    """Where a read came from, for the access log."""
+    return request.client.host if request.client else None
 
 
 def _state(value: str | None) -> str | None:
@@ -51,7 +68,7 @@ def _state(value: str | None) -> str | None:
 
 
 @router.get("/regimes", tags=["regimes"])
-def regimes(ctx: CtxDep, actor: CurrentActor) -> list[dict[str, Any]]:
+def regimes(ctx: CtxDep, actor: ReferenceReader) -> list[dict[str, Any]]:
     """Regime packs and their declaration types, with deadlines and default classification."""
     return [
         {
@@ -79,7 +96,7 @@ def regimes(ctx: CtxDep, actor: CurrentActor) -> list[dict[str, Any]]:
 
 
 @router.get("/regimes/{regime}/types/{type_}/schema", tags=["regimes"])
-def schema(regime: str, type_: str, ctx: CtxDep, actor: CurrentActor) -> dict[str, Any]:
+def schema(regime: str, type_: str, ctx: CtxDep, actor: ReferenceReader) -> dict[str, Any]:
     """The JSON Schema of one declaration type's canonical document."""
     return templates.json_schema(ctx.registry.declaration_type(regime, type_), ctx.registry)
 
@@ -89,7 +106,7 @@ def template(
     regime: str,
     type_: str,
     ctx: CtxDep,
-    actor: CurrentActor,
+    actor: ReferenceReader,
     format: Annotated[str, Query(pattern="^(json|csv|xlsx)$")] = "xlsx",
     period: Annotated[int | None, Query(ge=1946, le=2200)] = None,
     state: StateQuery = None,
@@ -121,7 +138,7 @@ def template(
     openapi_extra=BODY_DOC,
     responses={422: {"description": "The declaration has errors; all are listed"}},
 )
-async def validate_declaration(request: Request, ctx: CtxDep, actor: CurrentActor) -> JSONResponse:
+async def validate_declaration(request: Request, ctx: CtxDep, actor: Submitter) -> JSONResponse:
     """Check a declaration without storing anything; lists every error and warning."""
     parsed, _data, _name = await read_upload(request, ctx)
     language = negotiate(request.headers.get("accept-language"))
@@ -148,7 +165,7 @@ async def validate_declaration(request: Request, ctx: CtxDep, actor: CurrentActo
 async def submit(
     request: Request,
     ctx: CtxDep,
-    actor: CurrentActor,
+    actor: Submitter,
     state: StateQuery = None,
     note: Annotated[str | None, Query(max_length=2000)] = None,
 ) -> SubmissionResult:
@@ -170,7 +187,7 @@ async def submit(
 @router.get("/declarations", tags=["declarations"])
 def declarations(
     ctx: CtxDep,
-    actor: CurrentActor,
+    actor: Reader,
     state: StateQuery = None,
     regime: Annotated[str | None, Query(max_length=32)] = None,
     type: Annotated[str | None, Query(max_length=64)] = None,
@@ -192,22 +209,52 @@ def declarations(
 
 
 @router.get("/declarations/{declaration_id}", tags=["declarations"])
-def declaration(declaration_id: str, ctx: CtxDep, actor: CurrentActor) -> DeclarationDetail:
+def declaration(
+    declaration_id: str, request: Request, ctx: CtxDep, actor: Reader, purpose: PurposeQuery = None
+) -> DeclarationDetail:
     """One declaration with all its versions."""
-    return declaration_detail(ctx, actor=actor, declaration_id=declaration_id)
+    return declaration_detail(
+        ctx, actor=actor, declaration_id=declaration_id, client=_client(request), purpose=purpose
+    )
 
 
 @router.get("/declarations/{declaration_id}/versions/{version}", tags=["declarations"])
-def version(declaration_id: str, version: int, ctx: CtxDep, actor: CurrentActor) -> dict[str, Any]:
+def version(
+    declaration_id: str,
+    version: int,
+    request: Request,
+    ctx: CtxDep,
+    actor: Reader,
+    purpose: PurposeQuery = None,
+) -> dict[str, Any]:
     """The canonical JSON of one version; it validates as it is and amends when resubmitted."""
-    return version_document(ctx, actor=actor, declaration_id=declaration_id, version=version)
+    return version_document(
+        ctx,
+        actor=actor,
+        declaration_id=declaration_id,
+        version=version,
+        client=_client(request),
+        purpose=purpose,
+    )
 
 
 @router.get("/declarations/{declaration_id}/versions/{version}/original", tags=["declarations"])
-def original(declaration_id: str, version: int, ctx: CtxDep, actor: CurrentActor) -> Response:
+def original(
+    declaration_id: str,
+    version: int,
+    request: Request,
+    ctx: CtxDep,
+    actor: Reader,
+    purpose: PurposeQuery = None,
+) -> Response:
     """The file exactly as it was received for this version."""
     data, name, media_type = original_file(
-        ctx, actor=actor, declaration_id=declaration_id, version=version
+        ctx,
+        actor=actor,
+        declaration_id=declaration_id,
+        version=version,
+        client=_client(request),
+        purpose=purpose,
     )
     safe = "".join(c for c in name if c.isalnum() or c in "-_.")[:120] or "original"
     return Response(
@@ -220,13 +267,23 @@ def original(declaration_id: str, version: int, ctx: CtxDep, actor: CurrentActor
 @router.get("/declarations/{declaration_id}/diff", tags=["declarations"])
 def diff(
     declaration_id: str,
+    request: Request,
     ctx: CtxDep,
-    actor: CurrentActor,
+    actor: Reader,
     old: Annotated[int, Query(alias="from", ge=1)],
     new: Annotated[int, Query(alias="to", ge=1)],
+    purpose: PurposeQuery = None,
 ) -> dict[str, Any]:
     """What changed between two versions, field by field and row by row."""
-    result = diff_versions(ctx, actor=actor, declaration_id=declaration_id, old=old, new=new)
+    result = diff_versions(
+        ctx,
+        actor=actor,
+        declaration_id=declaration_id,
+        old=old,
+        new=new,
+        client=_client(request),
+        purpose=purpose,
+    )
     return {
         "summary": result.summary(),
         "header": [asdict(c) for c in result.header],
@@ -237,7 +294,7 @@ def diff(
 @router.post("/declarations/prefill", tags=["declarations"], status_code=201)
 def prefill(
     ctx: CtxDep,
-    actor: CurrentActor,
+    actor: Submitter,
     regime: Annotated[str, Query(max_length=32)],
     type: Annotated[str, Query(max_length=64)],
     state: Annotated[str, Query(max_length=60)],
@@ -255,7 +312,7 @@ def prefill(
 @router.get("/status", tags=["status"])
 def reporting_status(
     ctx: CtxDep,
-    actor: CurrentActor,
+    actor: StatusReader,
     period: Annotated[int, Query(ge=1946, le=2200)],
     regime: Annotated[str | None, Query(max_length=32)] = None,
     state: StateQuery = None,
@@ -272,7 +329,7 @@ def reporting_status(
 @router.get("/status.csv", tags=["status"])
 def status_csv(
     ctx: CtxDep,
-    actor: CurrentActor,
+    actor: StatusReader,
     period: Annotated[int, Query(ge=1946, le=2200)],
     regime: Annotated[str | None, Query(max_length=32)] = None,
     state: StateQuery = None,

@@ -4,18 +4,23 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
-from veritrail.api.deps import CtxDep, CurrentActor
+from veritrail.access import Actor
+from veritrail.access.policy import Action
+from veritrail.api.deps import CtxDep
+from veritrail.api.permissions import requires
 from veritrail.errors import InputError
 from veritrail.queries.reference import FacilityPublic, list_facilities
 from veritrail.reference import all_states, lookup
 
 router = APIRouter()
 
+ReferenceReader = Annotated[Actor, Depends(requires(Action.REFERENCE_READ))]
+
 
 @router.get("/states", tags=["reference"])
-def states(actor: CurrentActor) -> list[dict[str, Any]]:
+def states(actor: ReferenceReader) -> list[dict[str, Any]]:
     """UN member and observer states: ISO 3166-1 codes and names in the six UN languages."""
     return [
         {
@@ -32,7 +37,7 @@ def states(actor: CurrentActor) -> list[dict[str, Any]]:
 @router.get("/facilities", tags=["reference"])
 def facilities(
     ctx: CtxDep,
-    actor: CurrentActor,
+    actor: ReferenceReader,
     state: Annotated[str | None, Query(max_length=60, description="ISO 3166-1 alpha-3")] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
     offset: Annotated[int, Query(ge=0)] = 0,

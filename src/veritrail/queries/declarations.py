@@ -6,9 +6,18 @@ from collections import defaultdict
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, and_, false, or_, select, union_all
 
-from veritrail.access import Actor
+from veritrail.access import Actor, Role
+from veritrail.access.policy import (
+    LEVELS,
+    Action,
+    Decision,
+    Resource,
+    can,
+    decide,
+    readable_classifications,
+)
 from veritrail.declarations.diff import DeclarationDiff, diff_documents
 from veritrail.declarations.models import (
     DeclarationDetail,
@@ -20,6 +29,8 @@ from veritrail.declarations.models import (
 )
 from veritrail.declarations.status import Filed, regime_due, regime_status, type_status
 from veritrail.errors import NotFound
+from veritrail.regimes.model import Classification
+from veritrail.store.access_log import record_access
 from veritrail.store.context import Context
 from veritrail.store.models import Blob, Declaration, DeclarationVersion
 
@@ -47,9 +58,60 @@ def _public(ctx: Context, row: Declaration, now: datetime) -> DeclarationPublic:
 
 
 def _visible(actor: Actor, query: Select[Any]) -> Select[Any]:
-    if actor.is_national:
-        return query.where(Declaration.state == actor.state)
-    return query
+    """Only the declarations the policy lets ``actor`` read, filtered in SQL."""
+    return query.where(visible_clause(actor))
+
+
+def visible_clause(actor: Actor) -> ColumnElement[bool]:
+    """The policy for reading declarations as one WHERE clause."""
+    branches = visible_branches(actor)
+    return or_(*branches) if branches else false()
+
+
+def visible_branches(actor: Actor) -> list[ColumnElement[bool]]:
+    """The policy for reading declarations as alternatives, each one index-friendly.
+
+    Built from the same grants as ``can``: the actor's own state's records up to
+    its own ceiling, others' records up to its other ceiling, and others'
+    highly protected records only in the actor's need-to-know groups.
+    """
+    own = readable_classifications(actor, Action.DECLARATION_READ, own=True)
+    other = readable_classifications(actor, Action.DECLARATION_READ, own=False)
+    everything = len(own) == len(LEVELS)
+    branches: list[ColumnElement[bool]] = []
+    if actor.state is not None and own:
+        mine = Declaration.state == actor.state
+        branches.append(mine if everything else and_(mine, Declaration.classification.in_(own)))
+    not_mine = [Declaration.state != actor.state] if actor.state is not None else []
+    hp = Classification.HIGHLY_PROTECTED.value
+    levels = [c for c in other if c != hp]
+    if levels:
+        reach = (
+            Declaration.classification.in_(levels)
+            if len(levels) > 1
+            else Declaration.classification == levels[0]
+        )
+        branches.append(and_(reach, *not_mine) if not_mine else reach)
+    if hp in other:
+        if actor.role is Role.OPERATOR:
+            branches.append(and_(Declaration.classification == hp, *not_mine))
+        elif actor.groups:
+            branches.append(
+                and_(
+                    Declaration.classification == hp,
+                    Declaration.group_id.in_(sorted(actor.groups)),
+                    *not_mine,
+                )
+            )
+    return branches
+
+
+def _resource(row: Declaration) -> Resource:
+    return Resource(
+        owner_state=row.state,
+        classification=Classification(row.classification),
+        group_id=row.group_id,
+    )
 
 
 def list_declarations(
@@ -63,36 +125,112 @@ def list_declarations(
     limit: int = 100,
     offset: int = 0,
 ) -> list[DeclarationPublic]:
-    """Declarations the actor may see, newest first."""
-    query = _visible(actor, select(Declaration))
-    for column, value in (
-        (Declaration.state, state),
-        (Declaration.regime, regime),
-        (Declaration.type, type_),
-        (Declaration.period, period),
-    ):
-        if value is not None:
-            query = query.where(column == value)
-    query = (
-        query.order_by(Declaration.updated_at.desc(), Declaration.id).limit(limit).offset(offset)
-    )
+    """Declarations the actor may see, newest first.
+
+    The policy's alternatives are queried separately, each walking its own index
+    in order and stopping at ``offset + limit``, then merged: a national
+    authority's page costs about what a query on its state alone would.
+    """
+    filters = [
+        column == value
+        for column, value in (
+            (Declaration.state, state),
+            (Declaration.regime, regime),
+            (Declaration.type, type_),
+            (Declaration.period, period),
+        )
+        if value is not None
+    ]
+    branches = visible_branches(actor)
+    if not branches:
+        return []
+    # Both keys descending, so that an index on (…, updated_at, id) read backwards
+    # yields the page in order without sorting.
+    order = (Declaration.updated_at.desc(), Declaration.id.desc())
+    if len(branches) == 1:
+        query = select(Declaration).where(branches[0], *filters)
+    else:
+        window = offset + limit
+        parts = [
+            select(Declaration.id, Declaration.updated_at)
+            .where(branch, *filters)
+            .order_by(*order)
+            .limit(window)
+            .subquery()
+            for branch in branches
+        ]
+        merged = union_all(*(select(part.c.id, part.c.updated_at) for part in parts)).subquery()
+        page = (
+            select(merged.c.id)
+            .order_by(merged.c.updated_at.desc(), merged.c.id.desc())
+            .limit(limit)
+            .offset(offset)
+        )
+        query = select(Declaration).where(Declaration.id.in_(page))
+        offset = 0
+    query = query.order_by(*order).limit(limit).offset(offset)
     now = datetime.now(UTC)
     with ctx.sessions() as session:
         return [_public(ctx, row, now) for row in session.scalars(query)]
 
 
-def _get(ctx: Context, actor: Actor, declaration_id: str) -> Declaration:
+def _get(ctx: Context, actor: Actor, declaration_id: str) -> tuple[Declaration, Decision]:
+    """The declaration and the policy's decision, if the policy lets ``actor`` read it.
+
+    Another state's or an unreachable declaration is reported as absent, not as
+    forbidden, so that identifiers reveal nothing.
+    """
     with ctx.sessions() as session:
         row = session.get(Declaration, declaration_id)
-    # Another state's declaration is reported as absent, not as forbidden,
-    # so that identifiers reveal nothing.
-    if row is None or not actor.may_read_state(row.state):
+    if row is None:
         raise NotFound(f"no declaration with id {declaration_id!r}")
-    return row
+    decision = decide(actor, Action.DECLARATION_READ, _resource(row), groups=actor.groups)
+    if not decision.allowed:
+        raise NotFound(f"no declaration with id {declaration_id!r}")
+    return row, decision
 
 
-def declaration_detail(ctx: Context, *, actor: Actor, declaration_id: str) -> DeclarationDetail:
-    row = _get(ctx, actor, declaration_id)
+def _log_read(
+    ctx: Context,
+    actor: Actor,
+    row: Declaration,
+    decision: Decision,
+    reading: str,
+    *,
+    version: int | None = None,
+    client: str | None = None,
+    purpose: str | None = None,
+) -> None:
+    """Put a read of protected material on record, before it is returned."""
+    if not decision.logged:
+        return
+    with ctx.sessions() as session, session.begin():
+        record_access(
+            session,
+            actor=actor.username,
+            action=reading,
+            record_type="declaration",
+            record_id=row.id,
+            version=version,
+            classification=row.classification,
+            client=client,
+            purpose=purpose,
+        )
+
+
+def declaration_detail(
+    ctx: Context,
+    *,
+    actor: Actor,
+    declaration_id: str,
+    client: str | None = None,
+    purpose: str | None = None,
+) -> DeclarationDetail:
+    """A declaration with its versions (and the draft, for those who may submit it)."""
+    row, decision = _get(ctx, actor, declaration_id)
+    submitter = can(actor, Action.DECLARATION_SUBMIT, _resource(row))
+    if submitter and row.draft is not None:  # the draft is content
+        _log_read(ctx, actor, row, decision, "declaration.draft", client=client, purpose=purpose)
     with ctx.sessions() as session:
         versions = session.scalars(
             select(DeclarationVersion)
@@ -116,7 +254,7 @@ def declaration_detail(ctx: Context, *, actor: Actor, declaration_id: str) -> De
             )
             for v in versions
         ],
-        draft=row.draft if actor.may_submit_for(row.state) else None,
+        draft=row.draft if submitter else None,
     )
 
 
@@ -137,18 +275,50 @@ def _version_row(ctx: Context, declaration_id: str, version: int | None) -> Decl
 
 
 def version_document(
-    ctx: Context, *, actor: Actor, declaration_id: str, version: int | None = None
+    ctx: Context,
+    *,
+    actor: Actor,
+    declaration_id: str,
+    version: int | None = None,
+    client: str | None = None,
+    purpose: str | None = None,
 ) -> dict[str, Any]:
     """The canonical document of a version (the latest when ``version`` is None)."""
-    _get(ctx, actor, declaration_id)
+    row, decision = _get(ctx, actor, declaration_id)
+    _log_read(
+        ctx,
+        actor,
+        row,
+        decision,
+        "declaration.version",
+        version=version,
+        client=client,
+        purpose=purpose,
+    )
     return dict(_version_row(ctx, declaration_id, version).document)
 
 
 def original_file(
-    ctx: Context, *, actor: Actor, declaration_id: str, version: int
+    ctx: Context,
+    *,
+    actor: Actor,
+    declaration_id: str,
+    version: int,
+    client: str | None = None,
+    purpose: str | None = None,
 ) -> tuple[bytes, str, str]:
     """The file as the state sent it: bytes, file name and media type."""
-    _get(ctx, actor, declaration_id)
+    declaration, decision = _get(ctx, actor, declaration_id)
+    _log_read(
+        ctx,
+        actor,
+        declaration,
+        decision,
+        "declaration.original",
+        version=version,
+        client=client,
+        purpose=purpose,
+    )
     row = _version_row(ctx, declaration_id, version)
     if row.original_sha256 is None:
         raise NotFound(f"version {version} of {declaration_id} was entered without a file")
@@ -160,9 +330,19 @@ def original_file(
 
 
 def diff_versions(
-    ctx: Context, *, actor: Actor, declaration_id: str, old: int, new: int
+    ctx: Context,
+    *,
+    actor: Actor,
+    declaration_id: str,
+    old: int,
+    new: int,
+    client: str | None = None,
+    purpose: str | None = None,
 ) -> DeclarationDiff:
-    row = _get(ctx, actor, declaration_id)
+    row, decision = _get(ctx, actor, declaration_id)
+    _log_read(
+        ctx, actor, row, decision, "declaration.diff", version=new, client=client, purpose=purpose
+    )
     dtype = ctx.registry.declaration_type(row.regime, row.type)
     return diff_documents(
         _version_row(ctx, declaration_id, old).document,
@@ -206,7 +386,9 @@ def status_table(
             continue
         due = regime_due(expected, period)
         for party in pack.parties():
-            if (state and party != state) or not actor.may_read_state(party):
+            if (state and party != state) or not can(
+                actor, Action.STATUS_READ, Resource(owner_state=party)
+            ):
                 continue
             key = (party, pack.regime.id)
             cell = StatusCell(

@@ -151,7 +151,14 @@ class Declaration(Base):
     """A declaration of one state for one regime, type and period, across its versions."""
 
     __tablename__ = "declarations"
-    __table_args__ = (Index("ix_declarations_srtp", "state", "regime", "type", "period"),)
+    __table_args__ = (
+        Index("ix_declarations_srtp", "state", "regime", "type", "period"),
+        # Each alternative of the reading policy walks one of these in page order.
+        Index("ix_declarations_state_updated", "state", "updated_at", "id"),
+        Index(
+            "ix_declarations_classification_updated", "classification", "updated_at", "id", "state"
+        ),
+    )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     regime: Mapped[str] = mapped_column(String(32), index=True)
@@ -159,7 +166,7 @@ class Declaration(Base):
     state: Mapped[str] = mapped_column(String(3), index=True)
     period: Mapped[int] = mapped_column(Integer, index=True)
     status: Mapped[str] = mapped_column(String(16))  # draft, submitted, amended
-    classification: Mapped[str] = mapped_column(String(20), index=True)
+    classification: Mapped[str] = mapped_column(String(20))
     group_id: Mapped[str | None] = mapped_column(ForeignKey("groups.id"))
     current_version: Mapped[int] = mapped_column(Integer, default=0)
     nothing_to_declare: Mapped[bool] = mapped_column(Boolean, default=False)

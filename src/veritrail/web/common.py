@@ -188,3 +188,8 @@ __all__ = [
     "state_options",
     "type_title",
 ]
+
+
+def client_of(request: Request) -> str | None:
+    """Where a request came from, for the access log."""
+    return request.client.host if request.client else None

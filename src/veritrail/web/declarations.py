@@ -18,6 +18,7 @@ from veritrail.reference import states
 from veritrail.regimes.model import DeclarationType, FieldSpec, SectionKind
 from veritrail.web.common import (
     HEADER_LABELS,
+    client_of,
     display_value,
     lang,
     page,
@@ -26,7 +27,7 @@ from veritrail.web.common import (
     state_name,
     type_title,
 )
-from veritrail.web.deps import WebActor
+from veritrail.web.deps import WebReader
 
 router = APIRouter()
 
@@ -43,8 +44,9 @@ class ShownSection:
     fields: list[tuple[str, str]] = field(default_factory=list)
 
 
-def shown_sections(dtype: DeclarationType, document: dict[str, Any],
-                   language: str) -> list[ShownSection]:
+def shown_sections(
+    dtype: DeclarationType, document: dict[str, Any], language: str
+) -> list[ShownSection]:
     data = document.get("data") or {}
     out = []
     for spec in dtype.sections:
@@ -52,12 +54,17 @@ def shown_sections(dtype: DeclarationType, document: dict[str, Any],
         value = data.get(spec.id)
         if spec.kind is SectionKind.TABLE:
             shown.columns = [f.label.get(language) for f in spec.fields]
-            shown.rows = [[display_value(f, row.get(f.id), language) for f in spec.fields]
-                          for row in (value or []) if isinstance(row, dict)]
+            shown.rows = [
+                [display_value(f, row.get(f.id), language) for f in spec.fields]
+                for row in (value or [])
+                if isinstance(row, dict)
+            ]
         else:
             values = value if isinstance(value, dict) else {}
-            shown.fields = [(f.label.get(language), display_value(f, values.get(f.id), language))
-                            for f in spec.fields]
+            shown.fields = [
+                (f.label.get(language), display_value(f, values.get(f.id), language))
+                for f in spec.fields
+            ]
         out.append(shown)
     return out
 
@@ -74,7 +81,7 @@ def _titles(ctx: Context, detail: DeclarationDetail, language: str) -> dict[str,
 def declarations(
     request: Request,
     ctx: CtxDep,
-    actor: WebActor,
+    actor: WebReader,
     state: Annotated[str | None, Query(max_length=60)] = None,
     regime: Annotated[str | None, Query(max_length=32)] = None,
     period: Annotated[int | None, Query(ge=1946, le=2200)] = None,
@@ -88,35 +95,52 @@ def declarations(
         alpha3 = found.alpha3
     if regime and regime not in ctx.registry.packs:
         regime = None
-    rows = list_declarations(ctx, actor=actor, state=alpha3, regime=regime, period=period,
-                             limit=500)
-    return page(request, "declarations.html", {
-        "rows": rows,
-        "regimes": [(p.regime.id, p.regime.short_name.get(language))
-                    for p in ctx.registry.packs.values()],
-        "periods": period_choices(),
-        "filters": {"state": alpha3 or "", "regime": regime or "", "period": period},
-        "state_name": lambda code: state_name(code, language),
-        "type_title": lambda r, t: type_title(ctx, r, t, language),
-        "regime_title": lambda r: regime_title(ctx, r, language),
-    }, actor=actor)
+    rows = list_declarations(
+        ctx, actor=actor, state=alpha3, regime=regime, period=period, limit=500
+    )
+    return page(
+        request,
+        "declarations.html",
+        {
+            "rows": rows,
+            "regimes": [
+                (p.regime.id, p.regime.short_name.get(language))
+                for p in ctx.registry.packs.values()
+            ],
+            "periods": period_choices(),
+            "filters": {"state": alpha3 or "", "regime": regime or "", "period": period},
+            "state_name": lambda code: state_name(code, language),
+            "type_title": lambda r, t: type_title(ctx, r, t, language),
+            "regime_title": lambda r: regime_title(ctx, r, language),
+        },
+        actor=actor,
+    )
 
 
 @router.get("/declarations/{declaration_id}", include_in_schema=False)
-def declaration(request: Request, declaration_id: str, ctx: CtxDep, actor: WebActor) -> Response:
+def declaration(request: Request, declaration_id: str, ctx: CtxDep, actor: WebReader) -> Response:
     language = lang(request)
-    detail = declaration_detail(ctx, actor=actor, declaration_id=declaration_id)
+    detail = declaration_detail(
+        ctx, actor=actor, declaration_id=declaration_id, client=client_of(request)
+    )
     dtype = ctx.registry.declaration_type(detail.regime, detail.type)
     content = []
     if detail.current_version:
-        document = version_document(ctx, actor=actor, declaration_id=declaration_id)
+        document = version_document(
+            ctx, actor=actor, declaration_id=declaration_id, client=client_of(request)
+        )
         content = shown_sections(dtype, document, language)
-    return page(request, "declaration.html", {
-        "d": detail,
-        **_titles(ctx, detail, language),
-        "content": content,
-        "may_edit": actor.may_submit_for(detail.state),
-    }, actor=actor)
+    return page(
+        request,
+        "declaration.html",
+        {
+            "d": detail,
+            **_titles(ctx, detail, language),
+            "content": content,
+            "may_edit": actor.may_submit_for(detail.state),
+        },
+        actor=actor,
+    )
 
 
 @dataclass
@@ -147,9 +171,11 @@ def _plain(value: Any) -> str:
 
 
 def _change(spec: FieldSpec | None, change: FieldChange, language: str) -> ShownChange:
-    return ShownChange(spec.label.get(language) if spec else change.field,
-                       display_value(spec, change.old, language),
-                       display_value(spec, change.new, language))
+    return ShownChange(
+        spec.label.get(language) if spec else change.field,
+        display_value(spec, change.old, language),
+        display_value(spec, change.new, language),
+    )
 
 
 @router.get("/declarations/{declaration_id}/diff", include_in_schema=False)
@@ -157,29 +183,46 @@ def diff(
     request: Request,
     declaration_id: str,
     ctx: CtxDep,
-    actor: WebActor,
+    actor: WebReader,
     old: Annotated[int | None, Query(alias="from", ge=1)] = None,
     new: Annotated[int | None, Query(alias="to", ge=1)] = None,
 ) -> Response:
     language = lang(request)
-    detail = declaration_detail(ctx, actor=actor, declaration_id=declaration_id)
+    detail = declaration_detail(
+        ctx, actor=actor, declaration_id=declaration_id, client=client_of(request)
+    )
     dtype = ctx.registry.declaration_type(detail.regime, detail.type)
     latest = detail.current_version
     new = new or latest
     old = old or max(1, (new or 1) - 1)
-    result = diff_versions(ctx, actor=actor, declaration_id=declaration_id, old=old, new=new) \
-        if latest else None
+    result = (
+        diff_versions(
+            ctx,
+            actor=actor,
+            declaration_id=declaration_id,
+            old=old,
+            new=new,
+            client=client_of(request),
+        )
+        if latest
+        else None
+    )
     shown: list[ShownDiff] = []
     header: list[ShownChange] = []
     if result is not None:
-        header = [ShownChange(HEADER_LABELS.get(c.field, c.field), _plain(c.old), _plain(c.new))
-                  for c in result.header]
+        header = [
+            ShownChange(HEADER_LABELS.get(c.field, c.field), _plain(c.old), _plain(c.new))
+            for c in result.header
+        ]
         for section in result.sections:
             spec = dtype.section(section.section)
             if spec is None or section.empty:
                 continue
-            item = ShownDiff(spec.title.get(language), spec.kind is SectionKind.TABLE,
-                             columns=[f.label.get(language) for f in spec.fields])
+            item = ShownDiff(
+                spec.title.get(language),
+                spec.kind is SectionKind.TABLE,
+                columns=[f.label.get(language) for f in spec.fields],
+            )
             item.fields = [_change(spec.field(c.field), c, language) for c in section.fields]
             for row in section.rows:
                 changed = {c.field for c in row.changes}
@@ -190,17 +233,22 @@ def diff(
                     cells.append((before, after, f.id in changed))
                 item.rows.append(ShownRow(row.kind, row.key, cells))
             shown.append(item)
-    return page(request, "diff.html", {
-        "d": detail,
-        **_titles(ctx, detail, language),
-        "old": old,
-        "new": new,
-        "versions": [v.version for v in detail.versions],
-        "header": header,
-        "sections": shown,
-        "summary": result.summary() if result else {},
-        "empty": result is None or result.empty,
-    }, actor=actor)
+    return page(
+        request,
+        "diff.html",
+        {
+            "d": detail,
+            **_titles(ctx, detail, language),
+            "old": old,
+            "new": new,
+            "versions": [v.version for v in detail.versions],
+            "header": header,
+            "sections": shown,
+            "summary": result.summary() if result else {},
+            "empty": result is None or result.empty,
+        },
+        actor=actor,
+    )
 
 
 __all__ = ["ShownSection", "router", "shown_sections"]

@@ -55,6 +55,10 @@ def web_requires(action: Action) -> Callable[..., Actor]:
 
 
 MaybeActor = Annotated[Actor | None, Depends(optional_actor)]
+WebReader = Annotated[Actor, Depends(web_requires(Action.DECLARATION_READ))]
+WebSubmitter = Annotated[Actor, Depends(web_requires(Action.DECLARATION_SUBMIT))]
+WebStatusReader = Annotated[Actor, Depends(web_requires(Action.STATUS_READ))]
+WebReferenceReader = Annotated[Actor, Depends(web_requires(Action.REFERENCE_READ))]
 
 __all__ = [
     "LoginRequired",

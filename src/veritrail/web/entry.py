@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from veritrail.access import Actor
 from veritrail.actions import Context, do_prefill_draft, do_save_draft, do_submit_declaration
 from veritrail.api.deps import CtxDep
+from veritrail.api.permissions import public
 from veritrail.declarations.document import ParsedDeclaration
 from veritrail.declarations.validate import validate
 from veritrail.errors import Conflict, Forbidden, InputError, NotFound, Problem, ValidationFailed
@@ -19,6 +20,7 @@ from veritrail.regimes.model import DeclarationType, SectionKind
 from veritrail.web import forms
 from veritrail.web.common import (
     N_,
+    client_of,
     current_period,
     flash,
     flash_submitted,
@@ -28,7 +30,7 @@ from veritrail.web.common import (
     period_choices,
     state_name,
 )
-from veritrail.web.deps import WebActor
+from veritrail.web.deps import WebSubmitter
 from veritrail.web.security import check_csrf
 
 router = APIRouter()
@@ -61,36 +63,47 @@ def _form_page(
     declaration_id = document.get("id")
     amends = None
     if declaration_id:
-        detail = declaration_detail(ctx, actor=actor, declaration_id=declaration_id)
+        detail = declaration_detail(
+            ctx, actor=actor, declaration_id=declaration_id, client=client_of(request)
+        )
         amends = detail.current_version or None
     period = int(document.get("period") or current_period())
-    return page(request, "declaration_form.html", {
-        "dtype": dtype,
-        "regime_name": ctx.registry.regime(dtype.regime).regime.short_name.get(language),
-        "type_title": dtype.title.get(language),
-        "state": document.get("state"),
-        "state_label": state_name(document.get("state"), language),
-        "period": period,
-        "due": dtype.deadline.due(period),
-        "declaration_id": declaration_id,
-        "amends": amends,
-        "nothing_to_declare": bool(document.get("nothing_to_declare")),
-        "sections": sections,
-        "datalists": forms.datalists(dtype, ctx.registry, language),
-        "placed": placed,
-        "notice": notice,
-        "error": error,
-        "checked": checked,
-        "lang_next": (f"/declarations/{declaration_id}/edit" if declaration_id else
-                      f"/declarations/new?regime={dtype.regime}&type={dtype.id}&period={period}"),
-    }, actor=actor, status_code=status_code)
+    return page(
+        request,
+        "declaration_form.html",
+        {
+            "dtype": dtype,
+            "regime_name": ctx.registry.regime(dtype.regime).regime.short_name.get(language),
+            "type_title": dtype.title.get(language),
+            "state": document.get("state"),
+            "state_label": state_name(document.get("state"), language),
+            "period": period,
+            "due": dtype.deadline.due(period),
+            "declaration_id": declaration_id,
+            "amends": amends,
+            "nothing_to_declare": bool(document.get("nothing_to_declare")),
+            "sections": sections,
+            "datalists": forms.datalists(dtype, ctx.registry, language),
+            "placed": placed,
+            "notice": notice,
+            "error": error,
+            "checked": checked,
+            "lang_next": (
+                f"/declarations/{declaration_id}/edit"
+                if declaration_id
+                else f"/declarations/new?regime={dtype.regime}&type={dtype.id}&period={period}"
+            ),
+        },
+        actor=actor,
+        status_code=status_code,
+    )
 
 
 @router.get("/declarations/new", include_in_schema=False)
 def new_declaration(
     request: Request,
     ctx: CtxDep,
-    actor: WebActor,
+    actor: WebSubmitter,
     regime: Ident | None = None,
     type: Ident | None = None,
     period: Annotated[int | None, Query(ge=1946, le=2200)] = None,
@@ -103,16 +116,25 @@ def new_declaration(
     if not regime or not type:
         language = lang(request)
         packs = [
-            (pack.regime.id, pack.regime.short_name.get(language),
-             [(t.id, t.title.get(language)) for t in pack.types.values()])
-            for pack in ctx.registry.packs.values() if state in pack.parties()
+            (
+                pack.regime.id,
+                pack.regime.short_name.get(language),
+                [(t.id, t.title.get(language)) for t in pack.types.values()],
+            )
+            for pack in ctx.registry.packs.values()
+            if state in pack.parties()
         ]
-        return page(request, "declaration_choose.html",
-                    {"packs": packs, "period": period, "periods": period_choices()}, actor=actor)
+        return page(
+            request,
+            "declaration_choose.html",
+            {"packs": packs, "period": period, "periods": period_choices()},
+            actor=actor,
+        )
     dtype = ctx.registry.declaration_type(regime, type)
     if dtype.expected == "every_party":
-        existing = list_declarations(ctx, actor=actor, state=state, regime=regime, type_=type,
-                                     period=period, limit=1)
+        existing = list_declarations(
+            ctx, actor=actor, state=state, regime=regime, type_=type, period=period, limit=1
+        )
         if existing:
             return RedirectResponse(f"/declarations/{existing[0].id}/edit", status_code=303)
     document = {"regime": regime, "type": type, "state": state, "period": period, "data": {}}
@@ -120,9 +142,12 @@ def new_declaration(
 
 
 @router.get("/declarations/{declaration_id}/edit", include_in_schema=False)
-def edit_declaration(request: Request, declaration_id: str, ctx: CtxDep,
-                     actor: WebActor) -> Response:
-    detail = declaration_detail(ctx, actor=actor, declaration_id=declaration_id)
+def edit_declaration(
+    request: Request, declaration_id: str, ctx: CtxDep, actor: WebSubmitter
+) -> Response:
+    detail = declaration_detail(
+        ctx, actor=actor, declaration_id=declaration_id, client=client_of(request)
+    )
     if not actor.may_submit_for(detail.state):
         raise Forbidden("only the declaring state's submitters may change this declaration")
     dtype = ctx.registry.declaration_type(detail.regime, detail.type)
@@ -130,7 +155,9 @@ def edit_declaration(request: Request, declaration_id: str, ctx: CtxDep,
         document = dict(detail.draft)
         notice = N_("You are continuing a saved draft.")
     else:
-        document = version_document(ctx, actor=actor, declaration_id=declaration_id)
+        document = version_document(
+            ctx, actor=actor, declaration_id=declaration_id, client=client_of(request)
+        )
         notice = None
     if detail.current_version or detail.draft is not None:
         document["id"] = detail.id
@@ -138,8 +165,9 @@ def edit_declaration(request: Request, declaration_id: str, ctx: CtxDep,
 
 
 @router.get("/declarations/row", include_in_schema=False)
-def new_row(request: Request, ctx: CtxDep, actor: WebActor, regime: Ident, type: Ident,
-            section: Ident) -> Response:
+def new_row(
+    request: Request, ctx: CtxDep, actor: WebSubmitter, regime: Ident, type: Ident, section: Ident
+) -> Response:
     """One empty table row, added to the form by htmx."""
     dtype = ctx.registry.declaration_type(regime, type)
     spec = dtype.section(section)
@@ -150,8 +178,11 @@ def new_row(request: Request, ctx: CtxDep, actor: WebActor, regime: Ident, type:
 
 
 def _header(form: FormData, state: str) -> dict[str, Any]:
-    header: dict[str, Any] = {"regime": str(form.get("regime") or ""),
-                              "type": str(form.get("type") or ""), "state": state}
+    header: dict[str, Any] = {
+        "regime": str(form.get("regime") or ""),
+        "type": str(form.get("type") or ""),
+        "state": state,
+    }
     period = str(form.get("period") or "").strip()
     header["period"] = int(period) if period.isdigit() else period
     if form.get("nothing_to_declare"):
@@ -162,14 +193,14 @@ def _header(form: FormData, state: str) -> dict[str, Any]:
     return header
 
 
-@router.get("/declarations/form", include_in_schema=False)
+@router.get("/declarations/form", include_in_schema=False, dependencies=[Depends(public)])
 def form_address() -> Response:
     """The form posts here; opening the address itself leads to a new declaration."""
     return RedirectResponse("/declarations/new", status_code=303)
 
 
 @router.post("/declarations/form", include_in_schema=False)
-async def save_form(request: Request, ctx: CtxDep, actor: WebActor) -> Response:
+async def save_form(request: Request, ctx: CtxDep, actor: WebSubmitter) -> Response:
     """Save a draft, check, or submit the declaration form."""
     form = await request.form(max_files=0, max_fields=20_000)
     check_csrf(request, str(form.get("csrf") or ""))
@@ -185,33 +216,53 @@ async def save_form(request: Request, ctx: CtxDep, actor: WebActor) -> Response:
     language = lang(request)
     try:
         if action == "save":
-            declaration_id, problems = do_save_draft(ctx, actor=actor, document=document,
-                                                     language=language)
+            declaration_id, problems = do_save_draft(
+                ctx, actor=actor, document=document, language=language
+            )
             document["id"] = declaration_id
-            return _form_page(request, ctx, actor, dtype, document, problems=problems,
-                              notice=N_("Draft saved. It is not submitted yet."))
+            return _form_page(
+                request,
+                ctx,
+                actor,
+                dtype,
+                document,
+                problems=problems,
+                notice=N_("Draft saved. It is not submitted yet."),
+            )
         if action == "submit":
             result = do_submit_declaration(
-                ctx, actor=actor, parsed=ParsedDeclaration(document, "form"),
-                media_type="application/json", language=language)
+                ctx,
+                actor=actor,
+                parsed=ParsedDeclaration(document, "form"),
+                media_type="application/json",
+                language=language,
+            )
             flash_submitted(request, result)
             return RedirectResponse(f"/declarations/{result.id}", status_code=303)
         result_check = validate(document, ctx.registry, language=language)
-        return _form_page(request, ctx, actor, dtype, document, problems=result_check.problems,
-                          checked=True, status_code=200 if result_check.valid else 422)
+        return _form_page(
+            request,
+            ctx,
+            actor,
+            dtype,
+            document,
+            problems=result_check.problems,
+            checked=True,
+            status_code=200 if result_check.valid else 422,
+        )
     except ValidationFailed as exc:
-        return _form_page(request, ctx, actor, dtype, document, problems=exc.problems,
-                          status_code=422)
+        return _form_page(
+            request, ctx, actor, dtype, document, problems=exc.problems, status_code=422
+        )
     except Conflict as exc:
-        return _form_page(request, ctx, actor, dtype, document, error=exc.message,
-                          status_code=409)
+        return _form_page(request, ctx, actor, dtype, document, error=exc.message, status_code=409)
 
 
 @router.post("/declarations/prefill", include_in_schema=False)
 def prefill(
     request: Request,
     ctx: CtxDep,
-    actor: WebActor,
+    actor: WebSubmitter,
     regime: Annotated[str, Form(max_length=64)],
     type: Annotated[str, Form(max_length=64)],
     period: Annotated[int, Form(ge=1946, le=2200)],
@@ -222,13 +273,16 @@ def prefill(
     state = _submitter_state(actor)
     ctx.registry.declaration_type(regime, type)
     try:
-        declaration_id = do_prefill_draft(ctx, actor=actor, regime=regime, type_=type,
-                                          state=state, period=period)
+        declaration_id = do_prefill_draft(
+            ctx, actor=actor, regime=regime, type_=type, state=state, period=period
+        )
     except (NotFound, Conflict):
-        flash(request, N_("There is no earlier declaration of this type to start from."),
-              kind="error")
-        return RedirectResponse(f"/declarations/new?regime={regime}&type={type}&period={period}",
-                                status_code=303)
+        flash(
+            request, N_("There is no earlier declaration of this type to start from."), kind="error"
+        )
+        return RedirectResponse(
+            f"/declarations/new?regime={regime}&type={type}&period={period}", status_code=303
+        )
     flash(request, N_("Started from your latest earlier declaration. Check it and submit."))
     return RedirectResponse(f"/declarations/{declaration_id}/edit", status_code=303)
 

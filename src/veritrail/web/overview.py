@@ -17,7 +17,7 @@ from veritrail.declarations.models import ReportingStatus, StatusCell
 from veritrail.queries import status_table
 from veritrail.reference import states
 from veritrail.web.common import STATUS_ORDER, current_period, lang, page, partial, period_choices
-from veritrail.web.deps import WebActor
+from veritrail.web.deps import WebStatusReader
 
 router = APIRouter()
 
@@ -92,7 +92,7 @@ Text = Annotated[str, Query(max_length=100)]
 def overview(
     request: Request,
     ctx: CtxDep,
-    actor: WebActor,
+    actor: WebStatusReader,
     period: Period = None,
     regime: Text = "",
     status: Text = "",
@@ -116,7 +116,7 @@ def overview(
 def overview_table(
     request: Request,
     ctx: CtxDep,
-    actor: WebActor,
+    actor: WebStatusReader,
     period: Period = None,
     regime: Text = "",
     status: Text = "",

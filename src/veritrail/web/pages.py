@@ -21,7 +21,7 @@ from veritrail.declarations.status import Filed, type_status
 from veritrail.queries import list_declarations
 from veritrail.web import declarations, entry, overview, upload
 from veritrail.web.common import current_period, lang, page, period_choices, state_name
-from veritrail.web.deps import WebActor
+from veritrail.web.deps import WebReferenceReader
 
 router = APIRouter()
 
@@ -72,7 +72,7 @@ def deadlines(ctx: Context, state: str, period: int, mine: list[DeclarationPubli
 def home(
     request: Request,
     ctx: CtxDep,
-    actor: WebActor,
+    actor: WebReferenceReader,
     period: Annotated[int | None, Query(ge=1946, le=2200)] = None,
 ) -> Response:
     """The national authority's dashboard; everyone else goes to the overview."""

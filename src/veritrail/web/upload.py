@@ -17,7 +17,7 @@ from veritrail.errors import Conflict, Forbidden, InputError, NotFound, Problem,
 from veritrail.reference import states
 from veritrail.regimes.model import DeclarationType
 from veritrail.web.common import N_, current_period, flash_submitted, lang, page, state_options
-from veritrail.web.deps import WebActor
+from veritrail.web.deps import WebSubmitter
 from veritrail.web.security import check_csrf
 
 router = APIRouter()
@@ -101,7 +101,7 @@ def _upload_page(
 
 
 @router.get("/declarations/upload", include_in_schema=False)
-def upload_form(request: Request, ctx: CtxDep, actor: WebActor) -> Response:
+def upload_form(request: Request, ctx: CtxDep, actor: WebSubmitter) -> Response:
     return _upload_page(request, ctx, actor)
 
 
@@ -117,7 +117,7 @@ def _dtype_of(ctx: Context, document: dict[str, Any]) -> DeclarationType | None:
 async def upload(
     request: Request,
     ctx: CtxDep,
-    actor: WebActor,
+    actor: WebSubmitter,
     file: Annotated[UploadFile, File()],
     state: Annotated[str, Form(max_length=60)] = "",
     csrf: Annotated[str, Form(max_length=100)] = "",

@@ -1,0 +1,173 @@
+"""Cost of the access policy on listing: 10,000 records visible out of 1,000,000.
+
+Fills a SQLite database (and PostgreSQL when reachable) with 1,000,000
+declarations of 195 states, of which 10,000 belong to one national authority,
+then measures in the same run:
+
+* with the policy: ``list_declarations`` as that authority's viewer (the
+  policy's SQL filter over state, classification and need-to-know groups);
+* without it: the same page of the same 10,000 records fetched by a plain
+  query on the state alone, turned into the same public models.
+
+The figure is the p95 latency of each over many pages, and their ratio
+(goal: the policy adds at most 10%). The search endpoint arrives with the
+archive; it will be measured here then.
+
+Usage: ``.venv/bin/python benchmarks/access.py [--records 1000000] [--queries 300]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import psycopg
+from sqlalchemy import insert, select
+from sqlalchemy.engine import make_url
+
+from veritrail.access import Actor, Role
+from veritrail.actions import Context
+from veritrail.queries import list_declarations
+from veritrail.queries.declarations import _public
+from veritrail.reference import all_states
+from veritrail.settings import Settings
+from veritrail.store.migrate import upgrade
+from veritrail.store.models import Declaration
+
+MINE = "FRA"
+LEVELS = ("public", "restricted", "protected", "highly_protected")
+
+
+def fill(ctx: Context, records: int, mine: int, seed: int = 3) -> None:
+    rng = random.Random(seed)
+    others = [s.alpha3 for s in all_states() if s.alpha3 != MINE]
+    start = datetime(2020, 1, 1, tzinfo=UTC)
+    batch: list[dict[str, object]] = []
+    own = set(rng.sample(range(records), mine))
+    with ctx.engine.begin() as conn:
+        for i in range(records):
+            at = start + timedelta(minutes=i)
+            batch.append(
+                {
+                    "id": f"D-{i:016X}",
+                    "regime": "cwc",
+                    "type": "adnd",
+                    "state": MINE if i in own else rng.choice(others),
+                    "period": 2015 + i % 10,
+                    "status": "submitted",
+                    "classification": rng.choice(LEVELS),
+                    "current_version": 1,
+                    "nothing_to_declare": False,
+                    "created_at": at,
+                    "created_by": "bench",
+                    "first_submitted_at": at,
+                    "updated_at": at,
+                }
+            )
+            if len(batch) == 20_000:
+                conn.execute(insert(Declaration), batch)
+                batch.clear()
+        if batch:
+            conn.execute(insert(Declaration), batch)
+
+
+def p95(runs: list[float]) -> float:
+    return statistics.quantiles(runs, n=20)[18]
+
+
+def measure(label: str, ctx: Context, queries: int) -> None:
+    viewer = Actor(username="viewer", role=Role.NA_VIEWER, state=MINE)
+    now = datetime.now(UTC)
+    pages = [random.Random(i).randrange(0, 9_900) for i in range(queries)]
+
+    def with_policy(offset: int) -> None:
+        rows = list_declarations(ctx, actor=viewer, limit=100, offset=offset)
+        assert len(rows) == 100
+
+    def without_policy(offset: int) -> None:
+        query = (
+            select(Declaration)
+            .where(Declaration.state == MINE)
+            .order_by(Declaration.updated_at.desc(), Declaration.id.desc())
+            .limit(100)
+            .offset(offset)
+        )
+        with ctx.sessions() as session:
+            rows = [_public(ctx, row, now) for row in session.scalars(query)]
+        assert len(rows) == 100
+
+    def timed(func: Callable[[int], None]) -> list[float]:
+        out = []
+        for offset in pages:
+            t = time.perf_counter()
+            func(offset)
+            out.append(time.perf_counter() - t)
+        return out
+
+    timed(with_policy)  # warm caches
+    timed(without_policy)
+    plain, policed = [], []
+    for _ in range(3):  # interleave, so drift hits both alike
+        plain += timed(without_policy)
+        policed += timed(with_policy)
+    a, b = p95(plain), p95(policed)
+    print(
+        f"{label:<11} list, p95: without policy {a * 1000:7.2f} ms | with policy "
+        f"{b * 1000:7.2f} ms | policy adds {100 * (b / a - 1):+5.1f}% (goal <= +10%)"
+    )
+
+
+def postgres_url() -> str | None:
+    url = (
+        os.environ.get("VERITRAIL_BENCH_DATABASE_URL")
+        or os.environ.get("VERITRAIL_TEST_DATABASE_URL")
+        or "postgresql://postgres@127.0.0.1:5432/test"
+    )
+    try:
+        with psycopg.connect(url, connect_timeout=3, autocommit=True) as con:
+            con.execute("DROP DATABASE IF EXISTS veritrail_bench_access WITH (FORCE)")
+            con.execute("CREATE DATABASE veritrail_bench_access")
+    except psycopg.Error as exc:
+        print(f"postgresql  skipped: not reachable at {url} ({exc.__class__.__name__})")
+        return None
+    return (
+        make_url(url)
+        .set(drivername="postgresql+psycopg", database="veritrail_bench_access")
+        .render_as_string(False)
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=1_000_000)
+    parser.add_argument("--mine", type=int, default=10_000)
+    parser.add_argument("--queries", type=int, default=300)
+    args = parser.parse_args()
+    print(f"{args.records:,} declarations, {args.mine:,} visible to one national viewer")
+    with tempfile.TemporaryDirectory() as tmp:
+        targets = [("sqlite", Settings(data_dir=Path(tmp) / "sqlite"))]
+        url = postgres_url()
+        if url:
+            targets.append(("postgresql", Settings(data_dir=Path(tmp) / "pg", database_url=url)))
+        for label, settings in targets:
+            ctx = Context.from_settings(settings)
+            upgrade(ctx.engine)
+            start = time.perf_counter()
+            fill(ctx, args.records, args.mine)
+            if ctx.engine.dialect.name == "postgresql":
+                with ctx.engine.begin() as conn:
+                    conn.exec_driver_sql("ANALYZE")
+            print(f"{label:<11} filled in {time.perf_counter() - start:.0f} s")
+            measure(label, ctx, args.queries)
+            ctx.close()
+
+
+if __name__ == "__main__":
+    main()
