@@ -5,37 +5,67 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
+from datetime import UTC, datetime, timedelta
 
+import httpx2 as httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from factories import adnd, make_user
-from veritrail.access import Role
+from veritrail.access import OPERATOR, Role
 from veritrail.actions import Context
+from veritrail.actions.tokens import do_create_token, grantable_scopes
 from veritrail.server import create_app
 from veritrail.settings import Settings
 from veritrail.store.models import DeclarationVersion
 
 PASSWORD = "correct horse battery"
+# The API token of each test user, created afresh for every test by ``make_api_user``.
+TOKENS: dict[str, str] = {}
+
+
+class Bearer(httpx.Auth):
+    """Sends the current test's API token of ``username`` as ``Authorization: Bearer``."""
+
+    def __init__(self, username: str) -> None:
+        self.username = username
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        request.headers["authorization"] = f"Bearer {TOKENS[self.username]}"
+        yield request
+
+
+def make_api_user(ctx: Context, username: str, role: Role, state: str | None = None) -> None:
+    """A stored user with an API token carrying every scope its role holds."""
+    make_user(ctx, username, role, state, password=PASSWORD)
+    TOKENS[username] = do_create_token(
+        ctx,
+        actor=OPERATOR,
+        username=username,
+        name="tests",
+        scopes=grantable_scopes(role),
+        expires_at=datetime.now(UTC) + timedelta(days=1),
+    ).token
 
 
 @pytest.fixture
 def client(settings: Settings, ctx: Context) -> Iterator[TestClient]:
-    make_user(ctx, "fra", Role.NA_SUBMITTER, "FRA")
-    make_user(ctx, "deu", Role.NA_SUBMITTER, "DEU")
-    make_user(ctx, "analyst", Role.ANALYST)
+    TOKENS.clear()
+    make_api_user(ctx, "fra", Role.NA_SUBMITTER, "FRA")
+    make_api_user(ctx, "deu", Role.NA_SUBMITTER, "DEU")
+    make_api_user(ctx, "analyst", Role.ANALYST)
     with TestClient(create_app(settings, ctx)) as test_client:
         yield test_client
 
 
-FRA = ("fra", PASSWORD)
-DEU = ("deu", PASSWORD)
-ANALYST = ("analyst", PASSWORD)
+FRA = Bearer("fra")
+DEU = Bearer("deu")
+ANALYST = Bearer("analyst")
 
 
-def _post(client: TestClient, doc: object, auth: tuple[str, str] = FRA, **kw: object):  # type: ignore[no-untyped-def]
+def _post(client: TestClient, doc: object, auth: httpx.Auth = FRA, **kw: object):  # type: ignore[no-untyped-def]
     body = doc if isinstance(doc, bytes) else json.dumps(doc).encode()
     return client.post(
         "/api/declarations",
@@ -66,6 +96,10 @@ def test_anonymous_callers_get_nothing(client: TestClient) -> None:
         assert response.status_code == 401, path
         assert response.json()["code"] == "not_authenticated"
     assert client.get("/api/declarations", auth=("fra", "wrong password")).status_code == 401
+    # A password alone never reaches the API: it would bypass the second factor.
+    assert client.get("/api/declarations", auth=("fra", PASSWORD)).status_code == 401
+    wrong = client.get("/api/declarations", headers={"authorization": "Bearer vt_nope"})
+    assert wrong.status_code == 401 and "not known" in wrong.json()["message"]
 
 
 def test_submit_amend_diff_and_read_back(client: TestClient) -> None:
@@ -140,7 +174,7 @@ def test_oversized_body_is_refused_before_parsing(tmp_path, database_url: str) -
         data_dir=tmp_path / "small", database_url=database_url, max_upload_bytes=1000
     )
     ctx = Context.from_settings(settings)
-    make_user(ctx, "fra", Role.NA_SUBMITTER, "FRA")
+    make_api_user(ctx, "fra", Role.NA_SUBMITTER, "FRA")
     with TestClient(create_app(settings, ctx)) as client:
         response = _post(client, b"{" + b" " * 5000 + b"}")
         assert response.status_code == 413
@@ -246,3 +280,26 @@ def test_reference_data(client: TestClient, ctx: Context) -> None:
     both = client.get("/api/facilities", auth=ANALYST).json()
     assert {f["id"] for f in both} == {"F-FRA-1", "F-DEU-1"}
     assert client.get("/api/facilities?state=Germany", auth=ANALYST).json()[0]["id"] == "F-DEU-1"
+
+
+def test_reclassification_and_access_log_over_the_api(client: TestClient, ctx: Context) -> None:
+    declaration_id = _post(client, adnd()).json()["id"]
+    make_api_user(ctx, "auditor", Role.AUDITOR)
+    auditor = Bearer("auditor")
+    read = client.get(
+        f"/api/declarations/{declaration_id}/versions/1?purpose=reconciliation", auth=ANALYST
+    )
+    assert read.status_code == 200
+    log = client.get("/api/access-log", auth=auditor).json()
+    assert [(e["actor"], e["record_id"], e["purpose"]) for e in log] == [
+        ("analyst", declaration_id, "reconciliation")
+    ]
+    assert client.get("/api/access-log", auth=ANALYST).status_code == 403
+    change = {"classification": "restricted", "reason": "released to states parties"}
+    path = f"/api/declarations/{declaration_id}/classification"
+    assert client.put(path, json=change, auth=auditor).status_code == 403
+    assert client.put(path, json=change, auth=ANALYST).status_code == 204
+    assert (
+        client.put(path, json={"classification": "secret", "reason": "x"}, auth=ANALYST).status_code
+        == 422
+    )

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import pytest
 from fastapi.testclient import TestClient
 
+from factories import enrol_if_needed, totp_code
 from veritrail.access import OPERATOR, Role
 from veritrail.actions import Context, do_submit_declaration
 from veritrail.actions.accounts import do_create_organisation, do_create_user
@@ -59,6 +60,13 @@ def make_users(ctx: Context) -> None:
         role=Role.ANALYST,
         organisation_id="sec",
     )
+    for username, role in (
+        ("fra-submitter", Role.NA_SUBMITTER),
+        ("deu-submitter", Role.NA_SUBMITTER),
+        ("fra-viewer", Role.NA_VIEWER),
+        ("analyst", Role.ANALYST),
+    ):
+        enrol_if_needed(ctx, username, role)
 
 
 def adnd(state: str, quantity: str = "12.5", **extra: object) -> dict[str, object]:
@@ -99,12 +107,19 @@ def client(settings: Settings, app_ctx: Context) -> Iterator[TestClient]:
 
 
 def sign_in(client: TestClient, username: str) -> str:
-    """Sign in and return the session's CSRF token."""
+    """Sign in (password and TOTP code in one step) and return the session's CSRF token."""
     token = CSRF.search(client.get("/login").text)
     assert token is not None
+    code = totp_code(client.app.state.ctx, username)  # type: ignore[attr-defined]
     response = client.post(
         "/login",
-        data={"username": username, "password": PASSWORD, "csrf": token.group(1), "next": "/"},
+        data={
+            "username": username,
+            "password": PASSWORD,
+            "code": code,
+            "csrf": token.group(1),
+            "next": "/",
+        },
     )
     assert response.status_code == 303
     fresh = CSRF.search(client.get("/declarations").text)

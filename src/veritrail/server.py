@@ -51,7 +51,8 @@ def create_app(settings: Settings | None = None, ctx: Context | None = None) -> 
         version=__version__,
         description="Declarations of states under arms-control regimes: templates, validation, "
         "submission, amendments, versions and reporting status. Authenticate with the session "
-        "cookie of the web interface or with HTTP Basic credentials.",
+        "cookie of the web interface or with an API token (`Authorization: Bearer vt_…`, "
+        "created on the account page or with `veritrail token create`).",
         openapi_url="/api/openapi.json",
         docs_url=None,
         redoc_url=None,
@@ -63,7 +64,7 @@ def create_app(settings: Settings | None = None, ctx: Context | None = None) -> 
     async def veritrail_error(request: Request, exc: VeritrailError) -> Response:
         if _wants_html(request):
             return web.error_page(request, exc.status, exc.message, exc)
-        headers = {"www-authenticate": 'Basic realm="veritrail"'} if exc.status == 401 else None
+        headers = {"www-authenticate": 'Bearer realm="veritrail"'} if exc.status == 401 else None
         return JSONResponse(exc.as_dict(), status_code=exc.status, headers=headers)
 
     @app.exception_handler(RequestValidationError)

@@ -28,6 +28,7 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
+from factories import enrol_if_needed, totp_code
 from veritrail.access import OPERATOR, Role
 from veritrail.actions import Context, do_submit_declaration
 from veritrail.actions.accounts import do_create_organisation, do_create_user
@@ -63,6 +64,7 @@ class Users:
         username = f"{state.lower()}-{role.value}"
         do_create_user(self.ctx, actor=OPERATOR, username=username, password=PASSWORD,
                        role=role, organisation_id=f"na-{state}")
+        enrol_if_needed(self.ctx, username, role)
         return username
 
     def submit(self, username: str, document: dict[str, Any]) -> str:
@@ -77,6 +79,7 @@ class Users:
         self._organisation("secretariat", "secretariat")
         do_create_user(self.ctx, actor=OPERATOR, username="analyst", password=PASSWORD,
                        role=Role.ANALYST, organisation_id="secretariat")
+        enrol_if_needed(self.ctx, "analyst", Role.ANALYST)
         return "analyst"
 
 
@@ -164,15 +167,19 @@ def page(browser: Browser, live_server: str) -> Iterator[Page]:
     assert not problems.items, "\n".join(problems.items)
 
 
-def _sign_in(page: Page, username: str) -> None:
+def _sign_in(page: Page, ctx: Context, username: str) -> None:
     page.goto("/login")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(lambda url: "/login" not in url)
+    page.wait_for_url(lambda url: "/login" not in url or "/login/code" in url)
+    if "/login/code" in page.url:
+        page.get_by_label("Code").fill(totp_code(ctx, username))
+        page.get_by_role("button", name="Verify").click()
+        page.wait_for_url(lambda url: "/login" not in url)
 
 
 @pytest.fixture
-def sign_in() -> Callable[[Page, str], None]:
-    """``sign_in(page, username)`` through the sign-in form."""
-    return _sign_in
+def sign_in(ctx: Context) -> Callable[[Page, str], None]:
+    """``sign_in(page, username)`` through the sign-in form, and the TOTP step if asked."""
+    return lambda page, username: _sign_in(page, ctx, username)

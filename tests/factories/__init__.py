@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import random
+from datetime import UTC, datetime
 from typing import Any
+
+import pyotp
 
 from veritrail.access import Actor, Role
 from veritrail.regimes import registry
+
+# The TOTP secret every test user of a role that needs a second factor gets.
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # noqa: S105 - test data
 
 
 def adnd(
@@ -113,4 +119,29 @@ def make_user(
     do_create_user(
         ctx, actor=OPERATOR, username=username, password=password, role=role, organisation_id=org
     )
+    enrol_if_needed(ctx, username, role)
     return Actor(username=username, role=role, state=state, organisation_id=org)
+
+
+def enrol_if_needed(ctx: Any, username: str, role: Role, secret: str = TOTP_SECRET) -> None:
+    """Give a user of a role that needs a second factor its TOTP secret, as enrolment would."""
+    from veritrail.access import OPERATOR
+    from veritrail.access.policy import NEEDS_SECOND_FACTOR
+    from veritrail.actions.login import do_set_totp_secret
+
+    if role in NEEDS_SECOND_FACTOR:
+        do_set_totp_secret(ctx, actor=OPERATOR, username=username, secret=secret)
+
+
+def totp_code(ctx: Any, username: str, secret: str = TOTP_SECRET) -> str:
+    """A code that signs ``username`` in now: the current step's, or the next one's if the
+    current step was used already (a code is accepted once)."""
+    from sqlalchemy import select
+
+    from veritrail.store.models import User
+
+    with ctx.sessions() as session:
+        last = session.scalar(select(User.totp_last_step).where(User.username == username))
+    totp = pyotp.TOTP(secret)
+    step = totp.timecode(datetime.now(UTC))
+    return totp.generate_otp(max(step, (last or 0) + 1))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from veritrail.cli import db, declare, demo, regimes, serve, status
+from veritrail.cli import db, declare, demo, regimes, serve, status, token
 
 app = typer.Typer(
     name="veritrail",
@@ -15,6 +15,7 @@ app = typer.Typer(
 app.add_typer(db.app, name="db")
 app.add_typer(regimes.app, name="regimes")
 app.add_typer(declare.app, name="declare")
+app.add_typer(token.app, name="token")
 app.command("serve")(serve.serve)
 app.command("status")(status.status)
 app.command("demo")(demo.demo)

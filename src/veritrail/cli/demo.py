@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
@@ -15,18 +16,50 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from veritrail.access import totp
+from veritrail.actions import Context
 from veritrail.cli.common import context, err, handle_errors, out
 from veritrail.demo import DEMO_PASSWORD, DEMO_USERS, load_demo
-from veritrail.errors import Conflict
-from veritrail.queries.accounts import is_empty
+from veritrail.errors import ConfigurationError, Conflict
+from veritrail.queries.accounts import is_empty, second_factor_secret
 from veritrail.store.migrate import upgrade
 
 
-def print_logins() -> None:
-    table = Table("username", "password", "role", "organisation", title="Demo accounts")
+def print_logins(ctx: Context, *, now: datetime | None = None) -> None:
+    """The demo accounts, then the TOTP secret and current code of those that need one.
+
+    Secrets are read from the database, so they are right whatever seed loaded it.
+    They are printed on lines of their own, so that no table folds them.
+    """
+    now = now or datetime.now(UTC)
+    left = totp.STEP_SECONDS - int(now.timestamp()) % totp.STEP_SECONDS
+    table = Table("username", "password", "role", "organisation", "TOTP", title="Demo accounts")
+    secrets: list[tuple[str, str, str]] = []
     for user in DEMO_USERS:
-        table.add_row(user.username, DEMO_PASSWORD, user.role.value, user.organisation)
+        try:
+            secret = second_factor_secret(ctx, username=user.username)
+        except ConfigurationError:
+            secrets.append((user.username, "(unreadable: enrols again at sign-in)", ""))
+            secret = None
+        else:
+            if secret:
+                secrets.append((user.username, secret, totp.code_at(secret, now)))
+        table.add_row(
+            user.username,
+            DEMO_PASSWORD,
+            user.role.value,
+            user.organisation,
+            "yes" if secret else "-",
+        )
     out.print(table)
+    if not secrets:
+        return
+    out.print(
+        "TOTP secrets (add one to an authenticator app, or get a code with "
+        f"`oathtool --totp -b SECRET`); codes valid for {left} more seconds:"
+    )
+    for username, secret, code in secrets:
+        out.print(f"  {username:<14} secret {secret}  code {code}", highlight=False)
 
 
 @handle_errors(None)
@@ -44,7 +77,7 @@ def demo(
         if not is_empty(ctx):
             if if_empty:
                 err.print("demo: the database already holds data; leaving it as it is")
-                print_logins()
+                print_logins(ctx)
                 return
             raise Conflict("the database already holds data; the demo loads into an empty one")
         columns = (
@@ -62,10 +95,11 @@ def demo(
                 bar.update(tasks[label], completed=done, total=total)
 
             summary = load_demo(ctx, seed=seed, progress=tick)
-    out.print(
-        f"demo world: {summary.states} states, {summary.facilities} facilities, "
-        f"{summary.declarations} declarations ({summary.amendments} amended, {summary.late} late, "
-        f"{summary.missing} missing, {summary.nothing_to_declare} nothing to declare), "
-        f"{len(summary.planted)} planted transfer inconsistencies"
-    )
-    print_logins()
+        out.print(
+            f"demo world: {summary.states} states, {summary.facilities} facilities, "
+            f"{summary.declarations} declarations ({summary.amendments} amended, "
+            f"{summary.late} late, {summary.missing} missing, "
+            f"{summary.nothing_to_declare} nothing to declare), "
+            f"{len(summary.planted)} planted transfer inconsistencies"
+        )
+        print_logins(ctx)

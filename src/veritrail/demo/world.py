@@ -15,13 +15,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
-from veritrail.access import OPERATOR, Role
+from veritrail.access import OPERATOR, Role, totp
+from veritrail.access.policy import NEEDS_SECOND_FACTOR
 from veritrail.actions import Context, do_submit_declaration
 from veritrail.actions.accounts import (
     do_add_facilities,
     do_create_organisation,
     do_create_user,
 )
+from veritrail.actions.login import do_set_totp_secret
 from veritrail.declarations.document import ParsedDeclaration
 from veritrail.demo.fake import Site, fake_document
 from veritrail.errors import Conflict
@@ -30,6 +32,11 @@ from veritrail.regimes.model import DeclarationType, FieldType, SectionKind, Sec
 from veritrail.store.models import Facility
 
 DEMO_PASSWORD = "veritrail-demo"  # noqa: S105 - printed for the demo accounts on purpose
+
+
+def demo_totp_secret(seed: int, username: str) -> str:
+    """The TOTP secret of a demo account: derived from the seed, printed by ``veritrail demo``."""
+    return totp.derived_secret(f"veritrail-demo-{seed}", username)
 
 
 @dataclass(frozen=True)
@@ -202,6 +209,14 @@ def load_demo(
             display_name=user.display_name,
             language="zh" if user.username.startswith("chn") else "en",
         )
+        if user.role in NEEDS_SECOND_FACTOR:
+            # Enrolled already, so that a newcomer signs in with the printed secret.
+            do_set_totp_secret(
+                ctx,
+                actor=OPERATOR,
+                username=user.username,
+                secret=demo_totp_secret(seed, user.username),
+            )
 
     sites: dict[str, list[Site]] = {}
     facilities: list[Facility] = []
@@ -316,4 +331,4 @@ def _amend(doc: dict[str, Any], ctx: Context, rng: random.Random) -> None:
     doc["data"] = data
 
 
-__all__ = ["DEMO_PASSWORD", "DEMO_USERS", "DemoSummary", "load_demo"]
+__all__ = ["DEMO_PASSWORD", "DEMO_USERS", "DemoSummary", "demo_totp_secret", "load_demo"]

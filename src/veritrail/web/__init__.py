@@ -5,13 +5,15 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from veritrail.web import auth, pages
+from veritrail.web import account, admin, auth, pages
 from veritrail.web.deps import LoginRequired
 from veritrail.web.render import STATIC_DIR, render
 
 router = APIRouter()
 router.include_router(auth.router)
 router.include_router(pages.router)
+router.include_router(account.router)
+router.include_router(admin.router)
 
 
 def error_page(

@@ -13,6 +13,7 @@ from veritrail.access import Actor
 from veritrail.access.policy import Action, require
 from veritrail.api.deps import CtxDep
 from veritrail.api.permissions import ACTION_ATTRIBUTE
+from veritrail.api.session import session_username
 from veritrail.errors import NotAuthenticated
 from veritrail.queries.accounts import actor_for
 
@@ -26,7 +27,7 @@ class LoginRequired(NotAuthenticated):
 
 
 def optional_actor(request: Request, ctx: CtxDep) -> Actor | None:
-    username = request.session.get("user")
+    username = session_username(request)
     return actor_for(ctx, username) if isinstance(username, str) else None
 
 
