@@ -124,3 +124,27 @@ def test_prefill_starts_next_period_from_the_last(cli: CliRunner, tmp_path: Path
         app, ["declare", "prefill", "cwc", "adnd", "--state", "DEU", "--period", "2025"]
     )
     assert missing.exit_code == 1 and "no earlier" in missing.output
+
+
+def test_as_user_narrows_the_operator_to_a_users_rights(cli: CliRunner, tmp_path: Path) -> None:
+    from factories import make_user
+    from veritrail.access import Role
+    from veritrail.actions import Context
+    from veritrail.settings import get_settings
+
+    for state in ("FRA", "DEU"):
+        path = _write(tmp_path / f"{state}.json", adnd(state=state))
+        assert cli.invoke(app, ["declare", "submit", str(path)]).exit_code == 0
+    ctx = Context.from_settings(get_settings())
+    make_user(ctx, "fra-viewer", Role.NA_VIEWER, "FRA")
+    ctx.close()
+    everyone = json.loads(cli.invoke(app, ["declare", "list", "--json"]).stdout)
+    assert {d["state"] for d in everyone} == {"FRA", "DEU"}
+    narrowed = cli.invoke(app, ["--as", "fra-viewer", "declare", "list", "--json"])
+    assert {d["state"] for d in json.loads(narrowed.stdout)} == {"FRA"}
+    refused = cli.invoke(
+        app, ["--as", "fra-viewer", "declare", "submit", str(tmp_path / "FRA.json"), "--json"]
+    )
+    assert refused.exit_code == 1 and json.loads(refused.stdout)["code"] == "forbidden"
+    unknown = cli.invoke(app, ["--as", "nobody", "declare", "list"])
+    assert unknown.exit_code == 1 and "no active user" in unknown.output

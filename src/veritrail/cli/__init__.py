@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
-from veritrail.cli import db, declare, demo, regimes, serve, status, token
+from veritrail.cli import account, db, declare, demo, regimes, serve, status, token
+from veritrail.cli.common import act_as
 
 app = typer.Typer(
     name="veritrail",
@@ -12,6 +15,23 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+
+
+@app.callback()
+def _options(
+    as_user: Annotated[
+        str | None,
+        typer.Option(
+            "--as",
+            metavar="USER",
+            help="Run with USER's rights instead of the local operator's.",
+        ),
+    ] = None,
+) -> None:
+    """Veritrail: declarations, verification records and a tamper-evident log."""
+    act_as(as_user)
+
+
 app.add_typer(db.app, name="db")
 app.add_typer(regimes.app, name="regimes")
 app.add_typer(declare.app, name="declare")
@@ -19,6 +39,7 @@ app.add_typer(token.app, name="token")
 app.command("serve")(serve.serve)
 app.command("status")(status.status)
 app.command("demo")(demo.demo)
+app.command("totp-code")(account.totp_code)
 
 
 def main() -> None:

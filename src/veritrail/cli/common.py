@@ -17,14 +17,19 @@ import typer
 from pydantic import BaseModel
 from rich.console import Console
 
+from veritrail.access import OPERATOR, Actor
 from veritrail.actions import Context
-from veritrail.errors import ValidationFailed, VeritrailError
+from veritrail.errors import InputError, ValidationFailed, VeritrailError
+from veritrail.queries.accounts import actor_for
 from veritrail.settings import get_settings
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
 P = ParamSpec("P")
+
+# Set by the global ``--as USER`` option: whose rights the command runs with.
+_acting_as: list[str] = []
 R = TypeVar("R")
 
 
@@ -35,6 +40,28 @@ def context() -> Iterator[Context]:
         yield ctx
     finally:
         ctx.close()
+
+
+def act_as(username: str | None) -> None:
+    """Narrow every following command to ``username``'s rights (``--as USER``)."""
+    _acting_as.clear()
+    if username:
+        _acting_as.append(username)
+
+
+def acting_actor(ctx: Context) -> Actor:
+    """The local operator, or the user named with ``--as``.
+
+    Run on the server machine against its data directory, the command line acts
+    as the operator (every write is attributed to ``operator`` in the audit log);
+    ``--as USER`` gives it that user's rights instead.
+    """
+    if not _acting_as:
+        return OPERATOR
+    actor = actor_for(ctx, _acting_as[0])
+    if actor is None:
+        raise InputError(f"--as {_acting_as[0]!r}: no active user of that name")
+    return actor
 
 
 def print_json(data: Any) -> None:
@@ -80,4 +107,13 @@ def report_error(exc: VeritrailError) -> None:
             )
 
 
-__all__ = ["context", "err", "handle_errors", "out", "print_json", "report_error"]
+__all__ = [
+    "act_as",
+    "acting_actor",
+    "context",
+    "err",
+    "handle_errors",
+    "out",
+    "print_json",
+    "report_error",
+]

@@ -10,9 +10,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from veritrail.access import OPERATOR
 from veritrail.actions import do_prefill_draft, do_submit_declaration
-from veritrail.cli.common import context, err, handle_errors, out, print_json
+from veritrail.cli.common import acting_actor, context, err, handle_errors, out, print_json
 from veritrail.declarations import templates
 from veritrail.declarations.document import MEDIA_TYPES
 from veritrail.declarations.intake import parse_upload
@@ -134,7 +133,7 @@ def submit(
         parsed = parse_upload(data, file.name, registry=ctx.registry, limits=ctx.settings)
         result = do_submit_declaration(
             ctx,
-            actor=OPERATOR,
+            actor=acting_actor(ctx),
             parsed=parsed,
             original=data,
             filename=file.name,
@@ -174,7 +173,7 @@ def list_(
         if regime is not None:
             ctx.registry.regime(regime)
         rows = list_declarations(
-            ctx, actor=OPERATOR, state=state, regime=regime, period=period, limit=limit
+            ctx, actor=acting_actor(ctx), state=state, regime=regime, period=period, limit=limit
         )
     if as_json:
         print_json(rows)
@@ -202,7 +201,9 @@ def export(
 ) -> None:
     """Write the canonical JSON of a version; it validates as it is."""
     with context() as ctx:
-        doc = version_document(ctx, actor=OPERATOR, declaration_id=declaration_id, version=version)
+        doc = version_document(
+            ctx, actor=acting_actor(ctx), declaration_id=declaration_id, version=version
+        )
     text = json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
     if str(output) == "-":
         typer.echo(text, nl=False)
@@ -227,7 +228,12 @@ def prefill(
     with context() as ctx:
         ctx.registry.declaration_type(regime, type_)
         declaration_id = do_prefill_draft(
-            ctx, actor=OPERATOR, regime=regime, type_=type_, state=found.alpha3, period=period
+            ctx,
+            actor=acting_actor(ctx),
+            regime=regime,
+            type_=type_,
+            state=found.alpha3,
+            period=period,
         )
     if as_json:
         print_json({"ok": True, "id": declaration_id})

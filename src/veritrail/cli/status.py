@@ -9,8 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from veritrail.access import OPERATOR
-from veritrail.cli.common import context, handle_errors, out, print_json
+from veritrail.cli.common import acting_actor, context, handle_errors, out, print_json
 from veritrail.queries import status_table
 
 
@@ -26,7 +25,9 @@ def status(
     """Reporting status per state and regime: on time, late, missing, nothing to declare."""
     period = period or datetime.now(UTC).year - 1
     with context() as ctx:
-        cells = status_table(ctx, actor=OPERATOR, period=period, regime=regime, state=state)
+        cells = status_table(
+            ctx, actor=acting_actor(ctx), period=period, regime=regime, state=state
+        )
     if as_json:
         print_json(cells)
         return

@@ -13,9 +13,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from veritrail.access import OPERATOR
 from veritrail.actions.tokens import MAX_LIFETIME, do_create_token, do_revoke_token
-from veritrail.cli.common import context, err, handle_errors, out, print_json
+from veritrail.cli.common import acting_actor, context, err, handle_errors, out, print_json
 from veritrail.errors import InputError
 from veritrail.queries.tokens import list_tokens
 
@@ -42,8 +41,11 @@ def create(
     user: Annotated[str, typer.Option("--user", help="Username the token acts for.")],
     scope: Annotated[
         list[str],
-        typer.Option("--scope", help="A permission the token carries (repeat), e.g. "
-                     "declaration.read; never more than the user's role."),
+        typer.Option(
+            "--scope",
+            help="A permission the token carries (repeat), e.g. "
+            "declaration.read; never more than the user's role.",
+        ),
     ],
     expires: Annotated[str, typer.Option(help="Lifetime: 90d, 12w, 36h (at most 365d).")],
     name: Annotated[str, typer.Option(help="What the token is for, e.g. ci.")],
@@ -55,7 +57,7 @@ def create(
     with context() as ctx:
         created = do_create_token(
             ctx,
-            actor=OPERATOR,
+            actor=acting_actor(ctx),
             username=user,
             name=name,
             scopes=scope,
@@ -81,7 +83,7 @@ def list_(
 ) -> None:
     """List API tokens (never their secrets), newest first."""
     with context() as ctx:
-        rows = list_tokens(ctx, actor=OPERATOR, everyone=True, owner=user)
+        rows = list_tokens(ctx, actor=acting_actor(ctx), everyone=True, owner=user)
     if as_json:
         print_json(rows)
         return
@@ -104,5 +106,5 @@ def list_(
 def revoke(token_id: Annotated[str, typer.Argument(metavar="ID")]) -> None:
     """Revoke an API token at once."""
     with context() as ctx:
-        changed = do_revoke_token(ctx, actor=OPERATOR, token_id=token_id)
+        changed = do_revoke_token(ctx, actor=acting_actor(ctx), token_id=token_id)
     out.print(f"revoked {token_id}" if changed else f"{token_id} was already revoked")
