@@ -11,8 +11,10 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from veritrail.actions import Context
+from veritrail.access import OPERATOR
+from veritrail.actions import Context, do_reclassify
 from veritrail.declarations.templates import xlsx_template
+from veritrail.regimes.model import Classification
 
 pytestmark = pytest.mark.browser
 
@@ -23,12 +25,18 @@ SignIn = Callable[[Page, str], None]
 
 
 def adnd(state: str, lines: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"regime": "cwc", "type": "adnd", "state": state, "period": PERIOD,
-            "data": {"lines": lines}}
+    return {
+        "regime": "cwc",
+        "type": "adnd",
+        "state": state,
+        "period": PERIOD,
+        "data": {"lines": lines},
+    }
 
 
-def line(cas: str, activity: str, quantity: str, unit: str = "kg",
-         partner: str | None = None) -> dict[str, Any]:
+def line(
+    cas: str, activity: str, quantity: str, unit: str = "kg", partner: str | None = None
+) -> dict[str, Any]:
     row = {"cas": cas, "activity": activity, "quantity": quantity, "unit": unit}
     return row | ({"partner_state": partner} if partner else {})
 
@@ -99,11 +107,15 @@ def test_xlsx_upload_lists_errors_by_cell(
     dtype = ctx.registry.declaration_type("cwc", "adnd")
     rows = [line(DMMP, "production", "-1"), line("123-45-6", "import", "3")]
     path = tmp_path / "adnd.xlsx"
-    path.write_bytes(xlsx_template(dtype, ctx.registry, period=PERIOD, state="FRA",
-                                   prefill={"data": {"lines": rows}}))
+    path.write_bytes(
+        xlsx_template(
+            dtype, ctx.registry, period=PERIOD, state="FRA", prefill={"data": {"lines": rows}}
+        )
+    )
     page.goto("/declarations/upload")
     expect(page.get_by_role("link", name="XLSX").first).to_have_attribute(
-        "href", re.compile(r"^/api/regimes/\w+/types/\w+/template\?format=xlsx"))
+        "href", re.compile(r"^/api/regimes/\w+/types/\w+/template\?format=xlsx")
+    )
     page.set_input_files("#upload-file", str(path))
     page.get_by_role("button", name="Check and submit").click()
     errors = page.locator("#upload-errors")
@@ -118,8 +130,9 @@ def test_xlsx_upload_lists_errors_by_cell(
 
 def test_diff_after_an_amendment(page: Page, users: Any, sign_in: SignIn) -> None:
     username = users.national("FRA")
-    declaration = users.submit(username, adnd("FRA", [
-        line(DMMP, "production", "100"), line(TEA, "production", "5", "t")]))
+    declaration = users.submit(
+        username, adnd("FRA", [line(DMMP, "production", "100"), line(TEA, "production", "5", "t")])
+    )
     sign_in(page, username)
     page.goto(f"/declarations/{declaration}")
     page.get_by_role("link", name="Amend").first.click()
@@ -192,12 +205,23 @@ def test_chinese_interface(page: Page, users: Any, sign_in: SignIn) -> None:
     expect(page.get_by_role("button", name="提交", exact=True)).to_be_visible()
 
 
-def test_another_states_declaration_is_not_found(
-    page: Page, users: Any, sign_in: SignIn
-) -> None:
+def test_another_states_declaration_is_not_found(page: Page, users: Any, sign_in: SignIn) -> None:
     german = users.submit(users.national("DEU"), adnd("DEU", [line(DMMP, "production", "9")]))
+    do_reclassify(
+        users.ctx,
+        actor=OPERATOR,
+        declaration_id=german,
+        classification=Classification.RESTRICTED,
+        reason="shared with the secretariat",
+    )
     sign_in(page, users.national("FRA"))
-    response = page.goto(f"/declarations/{german}")
-    assert response is not None and response.status == 404
+    for address in (
+        f"/declarations/{german}",
+        f"/declarations/{german}/diff?from=1&to=1",
+        f"/api/declarations/{german}/versions/1",
+    ):
+        response = page.goto(address)
+        assert response is not None and response.status == 404, address
+        expect(page.locator("body")).not_to_contain_text(DMMP)
+    page.goto(f"/declarations/{german}")
     expect(page.get_by_role("heading", level=1)).to_have_text("Not found")
-    expect(page.locator("main")).not_to_contain_text(DMMP)
