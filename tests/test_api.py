@@ -303,3 +303,16 @@ def test_reclassification_and_access_log_over_the_api(client: TestClient, ctx: C
         client.put(path, json={"classification": "secret", "reason": "x"}, auth=ANALYST).status_code
         == 422
     )
+
+
+def test_cursor_paging(client: TestClient) -> None:
+    for period in (2021, 2022, 2023):
+        assert _post(client, adnd(period=period)).status_code == 201
+    everything = client.get("/api/declarations", auth=FRA).json()
+    first = client.get("/api/declarations?limit=2", auth=FRA).json()
+    last = first[-1]
+    cursor = f"{last['updated_at']},{last['id']}"
+    rest = client.get("/api/declarations", params={"before": cursor}, auth=FRA).json()
+    assert [d["id"] for d in first + rest] == [d["id"] for d in everything]
+    bad = client.get("/api/declarations?before=yesterday", auth=FRA)
+    assert bad.status_code == 400 and "updated_at,id" in bad.json()["message"]

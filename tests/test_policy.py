@@ -146,6 +146,15 @@ def test_lists_apply_the_same_policy_in_sql(ctx: Context) -> None:
             for d in list_declarations(ctx, actor=actor, limit=3, offset=start)
         ]
         assert paged == everything, (role, member)
+        walked: list[str] = []
+        cursor = None
+        while True:
+            page = list_declarations(ctx, actor=actor, limit=3, before=cursor)
+            if not page:
+                break
+            walked += [d.id for d in page]
+            cursor = (page[-1].updated_at, page[-1].id)
+        assert walked == everything, (role, member)
 
 
 def test_protected_reads_are_logged_and_reclassification_is_controlled(ctx: Context) -> None:

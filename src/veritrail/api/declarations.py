@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 from dataclasses import asdict
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -194,6 +195,14 @@ def declarations(
     period: Annotated[int | None, Query(ge=1946, le=2200)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
+    before: Annotated[
+        str | None,
+        Query(
+            max_length=120,
+            description="`updated_at,id` of the last item of the previous page: the next page "
+            "costs the same however deep it is (use instead of `offset`).",
+        ),
+    ] = None,
 ) -> list[DeclarationPublic]:
     """Declarations you may see, newest first."""
     return list_declarations(
@@ -205,7 +214,24 @@ def declarations(
         period=period,
         limit=limit,
         offset=offset,
+        before=_cursor(before),
     )
+
+
+def _cursor(value: str | None) -> tuple[datetime, str] | None:
+    if value is None:
+        return None
+    moment, _, declaration_id = value.rpartition(",")
+    try:
+        at = datetime.fromisoformat(moment.replace(" ", "+"))
+    except ValueError:
+        at = None
+    if at is None or at.tzinfo is None or not declaration_id:
+        raise InputError(
+            "before must be `updated_at,id` of the last item of the previous page, for example "
+            "2026-03-01T10:00:00+00:00,D-0123456789ABCDEF"
+        )
+    return at, declaration_id
 
 
 @router.get("/declarations/{declaration_id}", tags=["declarations"])

@@ -6,7 +6,7 @@ from collections import defaultdict
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, false, or_, select, union_all
+from sqlalchemy import ColumnElement, Select, and_, false, or_, select, tuple_, union_all
 
 from veritrail.access import Actor, Role
 from veritrail.access.policy import (
@@ -35,7 +35,8 @@ from veritrail.store.context import Context
 from veritrail.store.models import Blob, Declaration, DeclarationVersion
 
 
-def _public(ctx: Context, row: Declaration, now: datetime) -> DeclarationPublic:
+def declaration_public(ctx: Context, row: Declaration, now: datetime) -> DeclarationPublic:
+    """The public shape of a declaration row, with its due date and reporting status."""
     dtype = ctx.registry.declaration_type(row.regime, row.type)
     filed = Filed(row.type, row.first_submitted_at, row.nothing_to_declare)
     return DeclarationPublic(
@@ -124,8 +125,13 @@ def list_declarations(
     period: int | None = None,
     limit: int = 100,
     offset: int = 0,
+    before: tuple[datetime, str] | None = None,
 ) -> list[DeclarationPublic]:
     """Declarations the actor may see, newest first.
+
+    Page with ``before`` (the ``updated_at`` and ``id`` of the last item of the
+    previous page): each page then costs the same however deep it is. ``offset``
+    works too, at a cost that grows with it.
 
     The policy's alternatives are queried separately, each walking its own index
     in order and stopping at ``offset + limit``, then merged: a national
@@ -141,6 +147,8 @@ def list_declarations(
         )
         if value is not None
     ]
+    if before is not None:
+        filters.append(tuple_(Declaration.updated_at, Declaration.id) < tuple_(*before))
     branches = visible_branches(actor)
     if not branches:
         return []
@@ -171,7 +179,7 @@ def list_declarations(
     query = query.order_by(*order).limit(limit).offset(offset)
     now = datetime.now(UTC)
     with ctx.sessions() as session:
-        return [_public(ctx, row, now) for row in session.scalars(query)]
+        return [declaration_public(ctx, row, now) for row in session.scalars(query)]
 
 
 def _get(ctx: Context, actor: Actor, declaration_id: str) -> tuple[Declaration, Decision]:
@@ -237,7 +245,7 @@ def declaration_detail(
             .where(DeclarationVersion.declaration_id == declaration_id)
             .order_by(DeclarationVersion.version)
         ).all()
-    public = _public(ctx, row, datetime.now(UTC))
+    public = declaration_public(ctx, row, datetime.now(UTC))
     return DeclarationDetail(
         **public.model_dump(),
         versions=[
