@@ -381,3 +381,15 @@ def test_arabic_is_right_to_left(client: TestClient) -> None:
     client.post("/language", data={"lang": "ar", "csrf": csrf, "next": "/"})
     page = client.get("/")
     assert '<html lang="ar" dir="rtl">' in page.text and "لوحة المتابعة" in page.text
+
+
+def test_a_nul_character_in_a_form_is_refused_not_crashed(client: TestClient) -> None:
+    token = CSRF.search(client.get("/login").text)
+    assert token is not None
+    response = client.post(
+        "/login",
+        data={"username": "fra\x00", "password": "x", "csrf": token.group(1)},
+        follow_redirects=False,
+    )
+    assert response.status_code == 400
+    assert "NUL" in response.text

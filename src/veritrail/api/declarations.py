@@ -8,13 +8,13 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from veritrail.access import Actor
 from veritrail.access.policy import Action
 from veritrail.actions import do_prefill_draft, do_submit_declaration
-from veritrail.api.deps import CtxDep
+from veritrail.api.deps import SQL_BIGINT_MAX, SQL_INT_MAX, CtxDep
 from veritrail.api.permissions import requires
 from veritrail.api.uploads import BODY_DOC, read_upload
 from veritrail.declarations import templates
@@ -52,6 +52,12 @@ PurposeQuery = Annotated[
     Query(max_length=300, description="Why you read it; kept in the access log with the read."),
 ]
 StateQuery = Annotated[str | None, Query(description="ISO 3166-1 alpha-3 code", max_length=60)]
+VersionPath = Annotated[int, Path(ge=1, le=SQL_INT_MAX, description="Version number, from 1")]
+
+
+def _file_answer(description: str, *media_types: str) -> dict[int | str, dict[str, Any]]:
+    """The documented 200 of a route that answers with a file rather than JSON."""
+    return {200: {"description": description, "content": {m: {} for m in media_types}}}
 
 
 def _client(request: Request) -> str | None:
@@ -102,7 +108,12 @@ def schema(regime: str, type_: str, ctx: CtxDep, actor: ReferenceReader) -> dict
     return templates.json_schema(ctx.registry.declaration_type(regime, type_), ctx.registry)
 
 
-@router.get("/regimes/{regime}/types/{type_}/template", tags=["regimes"])
+@router.get(
+    "/regimes/{regime}/types/{type_}/template",
+    tags=["regimes"],
+    response_class=Response,
+    responses=_file_answer("A blank template", *MEDIA_TYPES.values()),
+)
 def template(
     regime: str,
     type_: str,
@@ -194,7 +205,7 @@ def declarations(
     type: Annotated[str | None, Query(max_length=64)] = None,
     period: Annotated[int | None, Query(ge=1946, le=2200)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=SQL_BIGINT_MAX)] = 0,
     before: Annotated[
         str | None,
         Query(
@@ -247,7 +258,7 @@ def declaration(
 @router.get("/declarations/{declaration_id}/versions/{version}", tags=["declarations"])
 def version(
     declaration_id: str,
-    version: int,
+    version: VersionPath,
     request: Request,
     ctx: CtxDep,
     actor: Reader,
@@ -264,10 +275,15 @@ def version(
     )
 
 
-@router.get("/declarations/{declaration_id}/versions/{version}/original", tags=["declarations"])
+@router.get(
+    "/declarations/{declaration_id}/versions/{version}/original",
+    tags=["declarations"],
+    response_class=Response,
+    responses=_file_answer("The original file", *MEDIA_TYPES.values(), "application/octet-stream"),
+)
 def original(
     declaration_id: str,
-    version: int,
+    version: VersionPath,
     request: Request,
     ctx: CtxDep,
     actor: Reader,
@@ -296,8 +312,8 @@ def diff(
     request: Request,
     ctx: CtxDep,
     actor: Reader,
-    old: Annotated[int, Query(alias="from", ge=1)],
-    new: Annotated[int, Query(alias="to", ge=1)],
+    old: Annotated[int, Query(alias="from", ge=1, le=SQL_INT_MAX)],
+    new: Annotated[int, Query(alias="to", ge=1, le=SQL_INT_MAX)],
     purpose: PurposeQuery = None,
 ) -> dict[str, Any]:
     """What changed between two versions, field by field and row by row."""
@@ -352,7 +368,12 @@ def reporting_status(
     )
 
 
-@router.get("/status.csv", tags=["status"])
+@router.get(
+    "/status.csv",
+    tags=["status"],
+    response_class=StreamingResponse,
+    responses=_file_answer("The status table", "text/csv"),
+)
 def status_csv(
     ctx: CtxDep,
     actor: StatusReader,

@@ -16,9 +16,15 @@ from veritrail.access import Actor
 from veritrail.actions import Context
 from veritrail.actions.tokens import do_note_token_use
 from veritrail.api.session import session_username
-from veritrail.errors import NotAuthenticated
+from veritrail.errors import InputError, NotAuthenticated
 from veritrail.queries.accounts import actor_for
 from veritrail.queries.tokens import token_actor
+
+# Bounds of integer parameters: the largest value an INTEGER (versions) and a BIGINT
+# (row ids, offsets) column holds on both SQLite and PostgreSQL. Beyond them a request is
+# a 422 naming the parameter, not a database error.
+SQL_INT_MAX = 2**31 - 1
+SQL_BIGINT_MAX = 2**63 - 1
 
 
 def get_ctx(request: Request) -> Context:
@@ -67,4 +73,35 @@ def current_actor(request: Request, ctx: CtxDep) -> Actor:
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]
 
-__all__ = ["CtxDep", "CurrentActor", "current_actor", "get_ctx"]
+
+async def no_nul_characters(request: Request) -> None:
+    """Refuse a NUL character in the path, the query or a JSON or text body: PostgreSQL
+    text and JSON cannot hold it, so it would otherwise fail deep in a query instead of
+    here, with what to fix named."""
+    parameters = [*request.path_params.items(), *request.query_params.multi_items()]
+    for name, value in parameters:
+        if "\x00" in str(name) or "\x00" in str(value):
+            raise InputError(f"the parameter {name!r} contains a NUL character (\\x00); remove it")
+    media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if media_type == "application/json" or media_type.startswith("text/"):
+        # The body is read once and kept by the request, so the route reads it again for free.
+        body = await request.body()
+        if b"\x00" in body or b"\\u0000" in body:
+            raise InputError("the request body contains a NUL character (\\u0000); remove it")
+    elif media_type == "application/x-www-form-urlencoded":
+        # Parsed once and cached by the request, so the route reads the same form.
+        form = await request.form()
+        for name, value in form.multi_items():
+            if isinstance(value, str) and "\x00" in value:
+                raise InputError(f"the form field {name!r} contains a NUL character; remove it")
+
+
+__all__ = [
+    "SQL_BIGINT_MAX",
+    "SQL_INT_MAX",
+    "CtxDep",
+    "CurrentActor",
+    "current_actor",
+    "get_ctx",
+    "no_nul_characters",
+]

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from veritrail.access import Actor
 from veritrail.access.policy import Action
 from veritrail.actions import do_reclassify
-from veritrail.api.deps import CtxDep
+from veritrail.api.deps import SQL_BIGINT_MAX, CtxDep
 from veritrail.api.permissions import requires
 from veritrail.queries.access_log import AccessEventPublic, list_access_events
 from veritrail.regimes.model import Classification
@@ -49,7 +49,7 @@ def access_log(
     record_id: Annotated[str | None, Query(max_length=64)] = None,
     who: Annotated[str | None, Query(max_length=100)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-    before_id: Annotated[int | None, Query(ge=1)] = None,
+    before_id: Annotated[int | None, Query(ge=1, le=SQL_BIGINT_MAX)] = None,
 ) -> list[AccessEventPublic]:
     """Reads of protected and highly protected material, newest first (auditors)."""
     return list_access_events(
