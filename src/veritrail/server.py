@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
@@ -40,6 +41,32 @@ def _validation_problems(exc: RequestValidationError) -> list[dict[str, Any]]:
             }
         )
     return problems
+
+
+ERROR_SCHEMA: dict[str, Any] = {
+    "title": "Error",
+    "type": "object",
+    "required": ["code", "message"],
+    "properties": {
+        "code": {"type": "string", "description": "Stable error code"},
+        "message": {"type": "string", "description": "What went wrong, for a person"},
+        "errors": {
+            "type": "array",
+            "description": "Every problem found, each located",
+            "items": {
+                "type": "object",
+                "required": ["path", "code", "message"],
+                "properties": {
+                    "path": {"type": "string"},
+                    "code": {"type": "string"},
+                    "message": {"type": "string"},
+                    "severity": {"type": "string"},
+                    "field": {"type": "string"},
+                },
+            },
+        },
+    },
+}
 
 
 def create_app(settings: Settings | None = None, ctx: Context | None = None) -> FastAPI:
@@ -105,6 +132,24 @@ def create_app(settings: Settings | None = None, ctx: Context | None = None) -> 
     def api_docs(request: Request) -> Response:
         """Interactive API documentation, served from this site's own assets."""
         return web.render(request, "api_docs.html", {})
+
+    def openapi() -> dict[str, Any]:
+        """The schema, with validation errors documented as Veritrail answers them."""
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title,
+                version=app.version,
+                description=app.description,
+                routes=app.routes,
+            )
+            schemas = schema.get("components", {}).get("schemas", {})
+            if "HTTPValidationError" in schemas:
+                schemas["HTTPValidationError"] = ERROR_SCHEMA
+                schemas.pop("ValidationError", None)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
     app.include_router(api.router)
     app.include_router(web.router)
