@@ -8,6 +8,7 @@ its own PostgreSQL database, migrated once; tables are emptied between tests.
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,7 +30,9 @@ def _pg_url_for_worker(worker: str) -> str | None:
     if not base:
         return None
     url = make_url(base).set(drivername="postgresql+psycopg")
-    name = f"veritrail_test_{worker}"
+    # One database per run and worker, so that runs side by side never collide.
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID") or uuid.uuid4().hex
+    name = f"veritrail_test_{run[:10]}_{worker}"
     admin = create_engine(url, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
@@ -55,6 +58,13 @@ def postgres_engine(worker_id: str) -> Iterator[Engine | None]:
     upgrade(engine)
     yield engine
     engine.dispose()
+    admin = create_engine(
+        make_url(url).set(database=make_url(os.environ[PG_ENV]).database),
+        isolation_level="AUTOCOMMIT",
+    )
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
+    admin.dispose()
 
 
 def _empty_tables(engine: Engine) -> None:

@@ -35,6 +35,12 @@ class Settings(BaseSettings):
     max_json_depth: int = 32
     max_spreadsheet_cells: int = 2_000_000
     default_language: str = "en"
+    # Optional single sign-on through OpenID Connect; off while oidc_issuer is unset.
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = Field(default=None, repr=False)
+    oidc_username_claim: str = "preferred_username"
+    oidc_label: str = "Single sign-on"
 
     @model_validator(mode="after")
     def _production_refuses_defaults(self) -> Settings:

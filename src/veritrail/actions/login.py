@@ -320,7 +320,80 @@ def do_set_totp_secret(ctx: Context, *, actor: Actor, username: str, secret: str
         )
 
 
+def do_sign_in_oidc(
+    ctx: Context,
+    *,
+    username: str,
+    issuer: str,
+    subject: str,
+    second_factor: bool,
+    client: str | None = None,
+    now: datetime | None = None,
+) -> Attempt:
+    """Sign in a user the identity provider vouched for; ``second_factor`` if its amr says so.
+
+    REFUSED for an unknown or inactive account, LOCKED while a lock-out lasts,
+    NEEDS_CODE or NEEDS_ENROLMENT when the role needs a second factor the
+    provider did not check; SIGNED_IN otherwise.
+    """
+    moment = now or datetime.now(UTC)
+    details: dict[str, Any] = {"method": "oidc", "issuer": issuer, "subject": subject}
+    with ctx.sessions() as session, session.begin():
+        user = _user_for_update(session, username)
+        if user is None or not user.active:
+            audit.record(
+                session,
+                actor=ANONYMOUS,
+                action="sign_in.failed",
+                record_type="user",
+                record_id=username[:64],
+                reason="unknown_user" if user is None else "inactive",
+                client=client,
+                **details,
+            )
+            return Attempt(Outcome.REFUSED, username)
+        if user.locked_until is not None and user.locked_until > moment:
+            audit.record(
+                session,
+                actor=ANONYMOUS,
+                action="sign_in.refused_locked",
+                record_type="user",
+                record_id=user.username[:64],
+                locked_until=user.locked_until.isoformat(),
+                client=client,
+                **details,
+            )
+            return Attempt(Outcome.LOCKED, user.username, locked_until=user.locked_until)
+        if second_factor or not needs_second_factor(user):
+            user.failed_logins = 0
+            user.locked_until = None
+            actor = _actor(user)
+            audit.record(
+                session,
+                actor=actor,
+                action="sign_in",
+                record_type="user",
+                record_id=user.username[:64],
+                second_factor=second_factor,
+                client=client,
+                **details,
+            )
+            return Attempt(Outcome.SIGNED_IN, user.username, actor=actor, language=user.language)
+        audit.record(
+            session,
+            actor=ANONYMOUS,
+            action="sign_in.oidc_identified",
+            record_type="user",
+            record_id=user.username[:64],
+            client=client,
+            **details,
+        )
+        outcome = Outcome.NEEDS_ENROLMENT if user.totp_secret is None else Outcome.NEEDS_CODE
+        return Attempt(outcome, user.username, language=user.language)
+
+
 __all__ = [
+    "do_sign_in_oidc",
     "ANONYMOUS",
     "LOCK_DURATION",
     "MAX_FAILURES",

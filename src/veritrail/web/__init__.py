@@ -6,13 +6,14 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
 from veritrail.api.deps import no_nul_characters
-from veritrail.web import account, admin, auth, pages
+from veritrail.web import account, admin, auth, oidc, pages
 from veritrail.web.deps import LoginRequired
 from veritrail.web.render import STATIC_DIR, render
 
 # PostgreSQL text cannot hold NUL: refuse it at the door, with a message.
 router = APIRouter(dependencies=[Depends(no_nul_characters)])
 router.include_router(auth.router)
+router.include_router(oidc.router)
 router.include_router(pages.router)
 router.include_router(account.router)
 router.include_router(admin.router)
