@@ -112,7 +112,9 @@ def _record(session: Session, action: str, username: str, **details: Any) -> Non
     )
 
 
-def _locked(session: Session, user: User, now: datetime, client: str | None) -> Attempt | None:
+def _locked(
+    session: Session, user: User, now: datetime, client: str | None, **details: Any
+) -> Attempt | None:
     """LOCKED while the lock lasts (recorded); clears a lock that has run out."""
     if user.locked_until is None:
         return None
@@ -123,6 +125,7 @@ def _locked(session: Session, user: User, now: datetime, client: str | None) -> 
             user.username,
             client=client,
             locked_until=user.locked_until.isoformat(),
+            **details,
         )
         return Attempt(Outcome.LOCKED, user.username, locked_until=user.locked_until)
     user.locked_until = None
@@ -158,7 +161,9 @@ def _fail(
     return Attempt(Outcome.LOCKED, user.username, locked_until=user.locked_until)
 
 
-def _succeed(session: Session, user: User, *, client: str | None, second_factor: bool) -> Attempt:
+def _succeed(
+    session: Session, user: User, *, client: str | None, second_factor: bool, **details: Any
+) -> Attempt:
     user.failed_logins = 0
     user.locked_until = None
     actor = _actor(user)
@@ -170,6 +175,7 @@ def _succeed(session: Session, user: User, *, client: str | None, second_factor:
         record_id=user.username[:64],
         second_factor=second_factor,
         client=client,
+        **details,
     )
     return Attempt(Outcome.SIGNED_IN, user.username, actor=actor, language=user.language)
 
@@ -341,53 +347,15 @@ def do_sign_in_oidc(
     with ctx.sessions() as session, session.begin():
         user = _user_for_update(session, username)
         if user is None or not user.active:
-            audit.record(
-                session,
-                actor=ANONYMOUS,
-                action="sign_in.failed",
-                record_type="user",
-                record_id=username[:64],
-                reason="unknown_user" if user is None else "inactive",
-                client=client,
-                **details,
-            )
+            reason = "unknown_user" if user is None else "inactive"
+            _record(session, "sign_in.failed", username, reason=reason, client=client, **details)
             return Attempt(Outcome.REFUSED, username)
-        if user.locked_until is not None and user.locked_until > moment:
-            audit.record(
-                session,
-                actor=ANONYMOUS,
-                action="sign_in.refused_locked",
-                record_type="user",
-                record_id=user.username[:64],
-                locked_until=user.locked_until.isoformat(),
-                client=client,
-                **details,
-            )
-            return Attempt(Outcome.LOCKED, user.username, locked_until=user.locked_until)
+        locked = _locked(session, user, moment, client, **details)
+        if locked is not None:
+            return locked
         if second_factor or not needs_second_factor(user):
-            user.failed_logins = 0
-            user.locked_until = None
-            actor = _actor(user)
-            audit.record(
-                session,
-                actor=actor,
-                action="sign_in",
-                record_type="user",
-                record_id=user.username[:64],
-                second_factor=second_factor,
-                client=client,
-                **details,
-            )
-            return Attempt(Outcome.SIGNED_IN, user.username, actor=actor, language=user.language)
-        audit.record(
-            session,
-            actor=ANONYMOUS,
-            action="sign_in.oidc_identified",
-            record_type="user",
-            record_id=user.username[:64],
-            client=client,
-            **details,
-        )
+            return _succeed(session, user, client=client, second_factor=second_factor, **details)
+        _record(session, "sign_in.oidc_identified", user.username, client=client, **details)
         outcome = Outcome.NEEDS_ENROLMENT if user.totp_secret is None else Outcome.NEEDS_CODE
         return Attempt(outcome, user.username, language=user.language)
 
