@@ -22,10 +22,11 @@ from pathlib import Path
 import uvicorn
 from playwright.sync_api import Page, expect, sync_playwright
 
+from veritrail.access.totp import code_at
 from veritrail.actions import Context
 from veritrail.demo import DEMO_PASSWORD, load_demo
 from veritrail.queries import list_declarations, version_document
-from veritrail.queries.accounts import actor_for
+from veritrail.queries.accounts import actor_for, second_factor_secret
 from veritrail.server import create_app
 from veritrail.settings import Settings
 from veritrail.store.migrate import upgrade
@@ -48,12 +49,19 @@ def serve(settings: Settings, ctx: Context) -> tuple[uvicorn.Server, str]:
     return server, f"http://127.0.0.1:{port}"
 
 
-def sign_in(page: Page, username: str) -> None:
+def sign_in(page: Page, ctx: Context, username: str) -> None:
+    """Password, then the TOTP code the demo account's secret gives now."""
     page.context.clear_cookies()
     page.goto("/login")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()
+    if page.url.endswith("/login/code"):
+        secret = second_factor_secret(ctx, username=username)
+        assert secret is not None, f"{username} has no second factor"
+        page.get_by_label("Code").fill(code_at(secret, datetime.now(UTC)))
+        page.get_by_role("button", name="Verify").click()
     page.wait_for_url(lambda url: "/login" not in url)
 
 
@@ -103,7 +111,7 @@ def shoot(out: Path, ctx: Context, base_url: str) -> None:
                                       device_scale_factor=1, locale="en-GB")
         page = context.new_page()
 
-        sign_in(page, "fra-submitter")
+        sign_in(page, ctx, "fra-submitter")
         page.goto(f"/?period={year - 1}")
         page.screenshot(path=out / "dashboard.png", full_page=True)
 
@@ -125,7 +133,7 @@ def shoot(out: Path, ctx: Context, base_url: str) -> None:
         page.goto(f"/declarations/{declaration}/diff")
         page.screenshot(path=out / "diff.png", full_page=True)
 
-        sign_in(page, "analyst")
+        sign_in(page, ctx, "analyst")
 
         page.goto(f"/overview?period={year - 1}")
         page.screenshot(path=out / "overview.png")
