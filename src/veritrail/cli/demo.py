@@ -55,8 +55,8 @@ def print_logins(ctx: Context, *, now: datetime | None = None) -> None:
     if not secrets:
         return
     out.print(
-        "TOTP secrets (add one to an authenticator app, or get a code with "
-        f"`oathtool --totp -b SECRET`); codes valid for {left} more seconds:"
+        "TOTP secrets (add one to an authenticator app, or get the current code with "
+        f"`.venv/bin/veritrail totp-code USER`); codes valid for {left} more seconds:"
     )
     for username, secret, code in secrets:
         out.print(f"  {username:<14} secret {secret}  code {code}", highlight=False)
