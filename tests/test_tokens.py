@@ -219,10 +219,12 @@ def test_tokens_api_create_list_revoke(
     client: TestClient, ctx: Context, settings: Settings
 ) -> None:
     client.cookies.set("veritrail_session", session_cookie(settings, "fra"))
-    created = client.post(
-        "/api/tokens",
-        json={"name": "ci", "scopes": ["declaration.read"], "expires_in_days": 90},
-    )
+    request = {"name": "ci", "scopes": ["declaration.read"], "expires_in_days": 90}
+    # A write with the session cookie needs the page's CSRF token as a header.
+    forged = client.post("/api/tokens", json=request)
+    assert forged.status_code == 403 and "X-CSRF-Token" in forged.json()["message"]
+    client.headers["x-csrf-token"] = "test-csrf"
+    created = client.post("/api/tokens", json=request)
     assert created.status_code == 201, created.text
     body = created.json()
     token = body["token"]
@@ -236,6 +238,7 @@ def test_tokens_api_create_list_revoke(
     )
     assert too_long.status_code == 422
     client.cookies.clear()
+    del client.headers["x-csrf-token"]
 
     listed = client.get("/api/tokens", headers=bearer(token_for(ctx, "fra"))).json()
     assert {t["name"] for t in listed} == {"ci", "test"}

@@ -8,6 +8,7 @@ the web sign-in.
 
 from __future__ import annotations
 
+import hmac
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -16,7 +17,7 @@ from veritrail.access import Actor
 from veritrail.actions import Context
 from veritrail.actions.tokens import do_note_token_use
 from veritrail.api.session import session_username
-from veritrail.errors import InputError, NotAuthenticated
+from veritrail.errors import Forbidden, InputError, NotAuthenticated
 from veritrail.queries.accounts import actor_for
 from veritrail.queries.tokens import token_actor
 
@@ -55,6 +56,24 @@ def _bearer(request: Request, ctx: Context) -> Actor | None:
     return use.actor
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _require_csrf_header(request: Request) -> None:
+    """A write made with the session cookie must also carry the page's CSRF token.
+
+    Machine clients use tokens and are not concerned; a browser page sends the
+    token in the ``X-CSRF-Token`` header, which another site cannot read.
+    """
+    expected = request.session.get("csrf")
+    given = request.headers.get("x-csrf-token", "")
+    if not isinstance(expected, str) or not hmac.compare_digest(expected, given):
+        raise Forbidden(
+            "a write with the web session needs the page's X-CSRF-Token header; "
+            "machine clients use an API token instead"
+        )
+
+
 def current_actor(request: Request, ctx: CtxDep) -> Actor:
     """The caller: an API token (Bearer) or the signed-in web session."""
     actor = _bearer(request, ctx)
@@ -64,6 +83,8 @@ def current_actor(request: Request, ctx: CtxDep) -> Actor:
     if username:
         found = actor_for(ctx, username)
         if found is not None:
+            if request.method not in SAFE_METHODS:
+                _require_csrf_header(request)
             return found
     raise NotAuthenticated(
         "sign in first: send an API token as 'Authorization: Bearer vt_…', or use the "
