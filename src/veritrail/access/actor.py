@@ -1,7 +1,7 @@
 """The actor behind every read and write.
 
-National authorities act for their own state only; secretariat roles see
-every state's declarations. The full confidentiality policy builds on this.
+Who may do what is decided by ``veritrail.access.policy``; the helpers here
+ask it.
 """
 
 from __future__ import annotations
@@ -41,17 +41,12 @@ class Actor:
     def is_national(self) -> bool:
         return self.role in NATIONAL
 
-    def may_read_state(self, state: str) -> bool:
-        return not self.is_national or self.state == state
-
     def may_submit_for(self, state: str) -> bool:
-        if self.role is Role.OPERATOR:
-            return True
-        return self.role is Role.NA_SUBMITTER and self.state == state
+        """Whether the policy's grants let this actor submit for ``state``."""
+        # Imported here because the policy is built on this module.
+        from veritrail.access.policy import Action, Resource, can
 
-    def require_read(self, state: str) -> None:
-        if not self.may_read_state(state):
-            raise Forbidden("you may only see your own state's declarations")
+        return can(self, Action.DECLARATION_SUBMIT, Resource(owner_state=state))
 
     def require_submit(self, state: str) -> None:
         if not self.may_submit_for(state):

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from veritrail.access import Actor
-from veritrail.access.policy import Action, Resource, require
+from veritrail.access.policy import Action, Resource, can, require
 from veritrail.actions import audit
 from veritrail.declarations.document import ParsedDeclaration, canonical_bytes
 from veritrail.declarations.models import Lifecycle, SubmissionResult
@@ -92,7 +92,17 @@ def _find_target(
     """The declaration this submission belongs to, existing or new."""
     if document.get("id"):
         found = session.get(Declaration, document["id"], with_for_update=True)
-        if found is None or not actor.may_read_state(found.state):
+        readable = found is not None and can(
+            actor,
+            Action.DECLARATION_READ,
+            Resource(
+                owner_state=found.state,
+                classification=Classification(found.classification),
+                group_id=found.group_id,
+            ),
+            groups=actor.groups,
+        )
+        if found is None or not readable:
             raise NotFound(f"no declaration with id {document['id']!r} to amend")
         same = (found.regime, found.type, found.state, found.period) == (
             document["regime"],
