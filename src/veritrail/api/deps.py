@@ -8,7 +8,6 @@ the web sign-in.
 
 from __future__ import annotations
 
-import hmac
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -16,7 +15,7 @@ from fastapi import Depends, Request
 from veritrail.access import Actor
 from veritrail.actions import Context
 from veritrail.actions.tokens import do_note_token_use
-from veritrail.api.session import session_username
+from veritrail.api.session import csrf_matches, session_username
 from veritrail.errors import Forbidden, InputError, NotAuthenticated
 from veritrail.queries.accounts import actor_for
 from veritrail.queries.tokens import token_actor
@@ -65,9 +64,7 @@ def _require_csrf_header(request: Request) -> None:
     Machine clients use tokens and are not concerned; a browser page sends the
     token in the ``X-CSRF-Token`` header, which another site cannot read.
     """
-    expected = request.session.get("csrf")
-    given = request.headers.get("x-csrf-token", "")
-    if not isinstance(expected, str) or not hmac.compare_digest(expected, given):
+    if not csrf_matches(request, request.headers.get("x-csrf-token")):
         raise Forbidden(
             "a write with the web session needs the page's X-CSRF-Token header; "
             "machine clients use an API token instead"

@@ -6,6 +6,7 @@ that reads the signed-in user goes through :func:`session_username`.
 
 from __future__ import annotations
 
+import hmac
 from datetime import UTC, datetime, timedelta
 
 from fastapi import Request
@@ -47,4 +48,10 @@ def session_username(request: Request, *, now: datetime | None = None) -> str | 
     return username
 
 
-__all__ = ["IDLE_TIMEOUT", "restart_session", "session_username"]
+def csrf_matches(request: Request, given: str | None) -> bool:
+    """Whether ``given`` is the session's CSRF token (compared in constant time)."""
+    expected = request.session.get("csrf") if "session" in request.scope else None
+    return isinstance(expected, str) and bool(given) and hmac.compare_digest(expected, given or "")
+
+
+__all__ = ["IDLE_TIMEOUT", "csrf_matches", "restart_session", "session_username"]

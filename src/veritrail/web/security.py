@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import hmac
 import secrets
 
 from fastapi import Request
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from veritrail.api.session import csrf_matches
 from veritrail.errors import Forbidden
 
 CSP = (
@@ -53,9 +53,7 @@ def csrf_token(request: Request) -> str:
 
 def check_csrf(request: Request, submitted: str | None) -> None:
     """Refuse a state-changing request whose token does not match the session's."""
-    expected = request.session.get("csrf")
-    given = submitted or request.headers.get("x-csrf-token")
-    if not isinstance(expected, str) or not given or not hmac.compare_digest(expected, given):
+    if not csrf_matches(request, submitted or request.headers.get("x-csrf-token")):
         raise Forbidden("the form has expired or did not come from this site; reload and retry")
 
 
