@@ -15,8 +15,9 @@ changed() {  # changed NAME FILE...: true when the files differ from the last ru
 }
 stamp() { mv "$stamps/$1.next" "$stamps/$1"; }
 
-# 1. Debian packages: Chromium for the browser tests, fonts for Chinese and Arabic.
-debs=(chromium fonts-noto-cjk fonts-noto-core)
+# 1. Debian packages: Chromium for the browser tests, fonts for Chinese and Arabic,
+#    Go and golang.org/x/mod for the independent checks of the log (tests/interop).
+debs=(chromium fonts-noto-cjk fonts-noto-core golang-go golang-golang-x-mod-dev)
 missing=()
 for deb in "${debs[@]}"; do
   dpkg-query -W -f='${Status}' "$deb" 2>/dev/null | grep -q "install ok installed" || missing+=("$deb")
@@ -24,7 +25,7 @@ done
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then sudo=""; elif command -v sudo >/dev/null; then sudo="sudo"; else sudo="none"; fi
   if [ "$sudo" = none ]; then
-    say "cannot install ${missing[*]} (not root, no sudo); browser tests will be skipped"
+    say "cannot install ${missing[*]} (not root, no sudo); browser and Go interop tests will be skipped"
   else
     say "installing Debian packages: ${missing[*]}"
     $sudo apt-get update -qq

@@ -14,7 +14,10 @@
     ├── NotAuthenticated              not_authenticated 401
     ├── Conflict                      conflict        409
     │   └── ImmutableRecord           immutable       409
-    └── StorageError                  storage         500
+    ├── StorageError                  storage         500
+    └── VerificationFailed            verification_failed 422 (a proof, signature or log
+        │                                                 that does not check out)
+        └── LogInconsistent           log_inconsistent 409 (a rolled-back or forked log)
 
 Every error carries a stable ``code``, an HTTP ``status`` and structured
 ``details``. The API and the CLI translate them in exactly one place each.
@@ -138,12 +141,27 @@ class StorageError(VeritrailError):
     code = "storage"
 
 
+class VerificationFailed(VeritrailError):
+    """A Merkle proof, a signature, a receipt or a log that does not check out."""
+
+    code = "verification_failed"
+    status = 422
+
+
+class LogInconsistent(VerificationFailed):
+    """Two views of the log that cannot both be true: a rollback or a fork."""
+
+    code = "log_inconsistent"
+    status = 409
+
+
 __all__ = [
-    "Conflict",
     "ConfigurationError",
+    "Conflict",
     "Forbidden",
     "ImmutableRecord",
     "InputError",
+    "LogInconsistent",
     "NotAuthenticated",
     "NotFound",
     "Problem",
@@ -152,5 +170,6 @@ __all__ = [
     "TooLarge",
     "UnsupportedFormat",
     "ValidationFailed",
+    "VerificationFailed",
     "VeritrailError",
 ]
