@@ -46,7 +46,20 @@ from veritrail.settings import Settings
 
 # Answer to anyone: liveness and the API's own description. (`/api/docs` is public too,
 # but it is HTML for people and not part of the schema.)
-PUBLIC_PATHS = frozenset({"/healthz", "/api/docs", "/api/openapi.json"})
+# The transparency log is public by design: it holds hashes and ids, never content.
+PUBLIC_PATHS = frozenset(
+    {
+        "/healthz",
+        "/api/docs",
+        "/api/openapi.json",
+        "/api/log",
+        "/api/log/receipts/{index}",
+        "/api/log/records/{record_type}/{record_id}/receipt",
+        "/api/log/consistency",
+        "/log/checkpoint",
+        "/log/tile/{tile_path}",
+    }
+)
 
 # Few examples per operation: the point is breadth over every operation on two
 # databases, not depth; a run stays well under two minutes on two cores.

@@ -33,7 +33,14 @@ def test_environment_prefix(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
 def test_production_refuses_defaults() -> None:
     with pytest.raises(ConfigurationError, match="VERITRAIL_SECRET_KEY"):
         Settings(mode=Mode.PRODUCTION)
-    ok = Settings(mode=Mode.PRODUCTION, secret_key="s" * 40, database_url="postgresql://h/db")
+    with pytest.raises(ConfigurationError, match="VERITRAIL_LOG_KEY"):
+        Settings(mode=Mode.PRODUCTION, secret_key="s" * 40, database_url="postgresql://h/db")
+    ok = Settings(
+        mode=Mode.PRODUCTION,
+        secret_key="s" * 40,
+        database_url="postgresql://h/db",
+        log_key="PRIVATE+KEY+log.example/veritrail+00000000+AQ==",
+    )
     assert ok.resolved_secret_key() == "s" * 40
 
 

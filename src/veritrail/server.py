@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import Depends, FastAPI, Request
@@ -16,6 +18,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from veritrail import __version__, api, web
 from veritrail.actions import Context
+from veritrail.actions.log_keeper import LogKeeper
 from veritrail.api.limits import BodyLimit
 from veritrail.api.permissions import public
 from veritrail.errors import VeritrailError
@@ -26,7 +29,7 @@ log = logging.getLogger("veritrail")
 
 
 def _wants_html(request: Request) -> bool:
-    return not request.url.path.startswith(("/api", "/healthz"))
+    return not request.url.path.startswith(("/api", "/healthz", "/log/"))
 
 
 def _validation_problems(exc: RequestValidationError) -> list[dict[str, Any]]:
@@ -73,7 +76,18 @@ def create_app(settings: Settings | None = None, ctx: Context | None = None) -> 
     """Build the application; ``veritrail serve`` calls this with the process settings."""
     settings = settings or get_settings()
     ctx = ctx or Context.from_settings(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        keeper = LogKeeper(ctx)
+        keeper.start()
+        try:
+            yield
+        finally:
+            keeper.stop()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Veritrail",
         version=__version__,
         description="Declarations of states under arms-control regimes: templates, validation, "
@@ -152,6 +166,7 @@ def create_app(settings: Settings | None = None, ctx: Context | None = None) -> 
     app.openapi = openapi  # type: ignore[method-assign]
 
     app.include_router(api.router)
+    app.include_router(api.log_router)
     app.include_router(web.router)
     app.mount("/static", StaticFiles(directory=web.STATIC_DIR), name="static")
     app.add_middleware(

@@ -41,6 +41,12 @@ class Settings(BaseSettings):
     oidc_client_secret: str | None = Field(default=None, repr=False)
     oidc_username_claim: str = "preferred_username"
     oidc_label: str = "Single sign-on"
+    # The transparency log: its origin line (the signing key's name) and the key.
+    # In development the key is generated into the data directory on first use.
+    log_origin: str = "localhost/veritrail"
+    log_key: str | None = Field(default=None, repr=False)
+    # Witnesses asked to cosign each checkpoint: "URL VKEY" per entry.
+    log_witnesses: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _production_refuses_defaults(self) -> Settings:
@@ -50,6 +56,7 @@ class Settings(BaseSettings):
                 for name, value in (
                     ("VERITRAIL_SECRET_KEY", self.secret_key),
                     ("VERITRAIL_DATABASE_URL", self.database_url),
+                    ("VERITRAIL_LOG_KEY", self.log_key),
                 )
                 if not value
             ]
@@ -68,6 +75,11 @@ class Settings(BaseSettings):
     @property
     def blob_dir(self) -> Path:
         return self.data_dir / "blobs"
+
+    @property
+    def log_key_file(self) -> Path:
+        """Where development keeps the generated log signing key."""
+        return self.data_dir / "log_key"
 
     def resolved_secret_key(self) -> str:
         """The secret key, generated into the data directory in development."""

@@ -1,4 +1,9 @@
-"""The audit row every action writes in its own transaction."""
+"""The audit row every action writes in its own transaction.
+
+Changes to accounts, organisations, tokens, second factors, signing keys and
+classifications are also committed to the transparency log, in the same
+transaction, so a state can see that the rules around its data changed.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,10 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from veritrail.access import Actor
+from veritrail.actions.ledger import commit_audit_event
+from veritrail.store.commitments import goes_to_log
 from veritrail.store.models import AuditEvent
+from veritrail.store.types import utcnow
 
 
 def record(
@@ -20,16 +28,18 @@ def record(
     version: int | None = None,
     **details: Any,
 ) -> None:
-    session.add(
-        AuditEvent(
-            actor=actor.username,
-            action=action,
-            record_type=record_type,
-            record_id=record_id,
-            version=version,
-            details=details,
-        )
+    event = AuditEvent(
+        at=utcnow(),
+        actor=actor.username,
+        action=action,
+        record_type=record_type,
+        record_id=record_id,
+        version=version,
+        details=details,
     )
+    session.add(event)
+    if goes_to_log(action):
+        commit_audit_event(session, actor=actor, event=event)
 
 
 __all__ = ["record"]

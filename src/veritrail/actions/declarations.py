@@ -18,9 +18,11 @@ from sqlalchemy.orm import Session
 
 from veritrail.access import Actor
 from veritrail.access.policy import Action, Resource, can, require
-from veritrail.actions import audit
+from veritrail.actions import audit, ledger
+from veritrail.actions.signing_keys import check_submission_signature
 from veritrail.declarations.document import ParsedDeclaration, canonical_bytes
 from veritrail.declarations.models import Lifecycle, SubmissionResult
+from veritrail.declarations.redact import annex_classifications
 from veritrail.declarations.validate import validate
 from veritrail.errors import Conflict, InputError, NotFound, Problem, ValidationFailed
 from veritrail.reference import states
@@ -163,11 +165,15 @@ def do_submit_declaration(
     language: str = "en",
     note: str | None = None,
     now: datetime | None = None,
+    signature: str | None = None,
 ) -> SubmissionResult:
     """Validate and store a submission or an amendment, with its original file.
 
     Raises :class:`ValidationFailed` carrying every problem when the document is
-    invalid, and stores nothing in that case.
+    invalid, and stores nothing in that case. ``signature`` is the submitter's
+    signed note over ``original`` (``veritrail declare sign``): it must be by an
+    active key of the declaring state and name the SHA-256 of ``original``, or
+    nothing is stored (:class:`InputError` says which key and what mismatched).
     """
     document = _apply_state(parsed, state)
     result = validate(document, ctx.registry, language=language)
@@ -196,6 +202,11 @@ def do_submit_declaration(
                         f"identical to version {declaration.current_version} of "
                         f"{declaration.id}; nothing to amend"
                     )
+            signing_key_id = None
+            if signature is not None:
+                signing_key_id = check_submission_signature(
+                    session, signature=signature, state=declaration.state, original=original
+                )
             original_sha = None
             if original is not None:
                 original_sha = ctx.blobs.put(original)
@@ -214,7 +225,19 @@ def do_submit_declaration(
                     submitted_at=now,
                     submitted_by=actor.username,
                     note=note,
+                    signature=signature,
+                    signing_key_id=signing_key_id,
                 )
+            )
+            log_index = ledger.commit_version(
+                session,
+                actor=actor,
+                record_type="declaration",
+                record_id=declaration.id,
+                version=version,
+                content_sha256=digest,
+                files={"original": original_sha} if original_sha else {},
+                at=now,
             )
             declaration.current_version = version
             declaration.status = Lifecycle.AMENDED if amendment else Lifecycle.SUBMITTED
@@ -237,6 +260,7 @@ def do_submit_declaration(
             "another submission for this declaration was stored at the same moment; "
             "reload it and submit again"
         ) from exc
+    ledger.integrate(ctx)
     return SubmissionResult(
         id=declaration.id,
         version=version,
@@ -250,6 +274,7 @@ def do_submit_declaration(
         submitted_at=now,
         amendment=amendment,
         warnings=[p.as_dict() for p in _locate_all(parsed, result.warnings)],
+        log_index=log_index,
     )
 
 
@@ -393,9 +418,84 @@ def do_reclassify(
         )
 
 
+def do_reclassify_annex(
+    ctx: Context,
+    *,
+    actor: Actor,
+    declaration_id: str,
+    section: str,
+    classification: Classification,
+    reason: str,
+) -> None:
+    """Raise or lower one confidential annex of one declaration; always logged.
+
+    The section must be an annex of the declaration type (its regime pack classifies it),
+    and the annex never goes below the declaration's own classification. The actor must be
+    allowed to reclassify at both the old and the new level, and to name a reason. A
+    highly protected annex is limited to the declaration's need-to-know group, which is
+    named on the declaration first.
+    """
+    reason = reason.strip()
+    if not reason:
+        raise InputError("say why the classification changes (reason)")
+    require(actor, Action.DECLARATION_RECLASSIFY)
+    with ctx.sessions() as session, session.begin():
+        row = session.get(Declaration, declaration_id, with_for_update=True)
+        if row is None:
+            raise NotFound(f"no declaration with id {declaration_id!r}")
+        dtype = ctx.registry.declaration_type(row.regime, row.type)
+        own = Classification(row.classification)
+        annexes = annex_classifications(dtype, own, row.annex_classification)
+        if section not in annexes:
+            known = ", ".join(sorted(dtype.annexes)) or "none"
+            raise InputError(
+                f"{section!r} is not a confidential annex of {dtype.key}; its annexes: {known}",
+                section=section,
+            )
+        if not classification.at_least(own):
+            raise InputError(
+                f"an annex is never below its declaration: {row.id} is {own.value}, so the "
+                f"annex may be {own.value} or higher",
+                section=section,
+            )
+        old = annexes[section]
+        hp = Classification.HIGHLY_PROTECTED
+        if hp in (old, classification) and row.group_id is None:
+            raise InputError(
+                f"a highly protected annex is limited to its declaration's need-to-know group, "
+                f"and {row.id} has none; name one first (PUT /api/declarations/{row.id}/"
+                "classification with group_id)",
+                section=section,
+            )
+        groups = actor.groups | ({row.group_id} if row.group_id else set())
+        for level in (old, classification):
+            require(
+                actor,
+                Action.DECLARATION_RECLASSIFY,
+                Resource(owner_state=row.state, classification=level, group_id=row.group_id),
+                groups=groups,
+            )
+        row.annex_classification = {
+            **(row.annex_classification or {}),
+            section: classification.value,
+        }
+        audit.record(
+            session,
+            actor=actor,
+            action="declaration.reclassify_annex",
+            record_type="declaration",
+            record_id=row.id,
+            section=section,
+            old=old.value,
+            new=classification.value,
+            reason=reason[:1000],
+        )
+
+
 __all__ = [
     "do_prefill_draft",
     "do_reclassify",
+    "do_reclassify_annex",
     "do_save_draft",
     "do_submit_declaration",
     "new_declaration_id",

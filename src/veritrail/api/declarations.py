@@ -14,8 +14,9 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from veritrail.access import Actor
 from veritrail.access.policy import Action
 from veritrail.actions import do_prefill_draft, do_submit_declaration
-from veritrail.api.deps import SQL_BIGINT_MAX, SQL_INT_MAX, CtxDep
+from veritrail.api.deps import SQL_INT_MAX, CtxDep
 from veritrail.api.permissions import requires
+from veritrail.api.signing_keys import SignatureHeader, decode_signature_header
 from veritrail.api.uploads import BODY_DOC, read_upload
 from veritrail.declarations import templates
 from veritrail.declarations.csvsafe import write_csv
@@ -37,7 +38,9 @@ from veritrail.queries import (
     original_file,
     status_table,
     version_document,
+    version_export,
 )
+from veritrail.queries.ledger import with_receipt
 from veritrail.reference import states
 
 router = APIRouter()
@@ -76,7 +79,11 @@ def _state(value: str | None) -> str | None:
 
 @router.get("/regimes", tags=["regimes"])
 def regimes(ctx: CtxDep, actor: ReferenceReader) -> list[dict[str, Any]]:
-    """Regime packs and their declaration types, with deadlines and default classification."""
+    """Regime packs and their declaration types, with deadlines and default classification.
+
+    `annexes` gives the confidential annexes of a type: section id and the classification
+    the pack gives it, above the type's own.
+    """
     return [
         {
             "id": pack.regime.id,
@@ -88,6 +95,7 @@ def regimes(ctx: CtxDep, actor: ReferenceReader) -> list[dict[str, Any]]:
                     "reference": t.reference,
                     "expected": t.expected,
                     "classification": t.classification.value,
+                    "annexes": {section: level.value for section, level in t.annexes.items()},
                     "nothing_to_declare": t.nothing_to_declare,
                     "deadline": {
                         "month": t.deadline.month,
@@ -180,10 +188,19 @@ async def submit(
     actor: Submitter,
     state: StateQuery = None,
     note: Annotated[str | None, Query(max_length=2000)] = None,
+    signature: SignatureHeader = None,
 ) -> SubmissionResult:
-    """Submit a declaration; a document carrying an existing declaration's `id` amends it."""
+    """Submit a declaration; a document carrying an existing declaration's `id` amends it.
+
+    To sign the submission with one of your state's registered keys, sign the file
+    offline (`veritrail declare sign FILE --key KEYFILE` writes `FILE.sig`) and send
+    the `.sig` file, base64-encoded, in the `Veritrail-Signature` header, e.g.
+    `-H "Veritrail-Signature: $(base64 -w0 FILE.sig)"`. The signature must be by an
+    active key of the declaring state and name the SHA-256 of the exact bytes sent;
+    otherwise nothing is stored and the answer says which key and what did not match.
+    """
     parsed, data, filename = await read_upload(request, ctx)
-    return do_submit_declaration(
+    result = do_submit_declaration(
         ctx,
         actor=actor,
         parsed=parsed,
@@ -193,7 +210,9 @@ async def submit(
         state=_state(state),
         note=note,
         language=negotiate(request.headers.get("accept-language")),
+        signature=decode_signature_header(signature),
     )
+    return with_receipt(ctx, result)
 
 
 @router.get("/declarations", tags=["declarations"])
@@ -205,7 +224,7 @@ def declarations(
     type: Annotated[str | None, Query(max_length=64)] = None,
     period: Annotated[int | None, Query(ge=1946, le=2200)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0, le=SQL_BIGINT_MAX)] = 0,
+    offset: Annotated[int, Query(ge=0, le=SQL_INT_MAX)] = 0,
     before: Annotated[
         str | None,
         Query(
@@ -249,7 +268,12 @@ def _cursor(value: str | None) -> tuple[datetime, str] | None:
 def declaration(
     declaration_id: str, request: Request, ctx: CtxDep, actor: Reader, purpose: PurposeQuery = None
 ) -> DeclarationDetail:
-    """One declaration with all its versions."""
+    """One declaration with all its versions, and its confidential annexes.
+
+    `annexes` lists each annex (a section classified above the declaration) with its
+    classification and whether it is `withheld` from you; versions' `line_count` then
+    leaves out the rows of withheld annexes.
+    """
     return declaration_detail(
         ctx, actor=actor, declaration_id=declaration_id, client=_client(request), purpose=purpose
     )
@@ -264,7 +288,13 @@ def version(
     actor: Reader,
     purpose: PurposeQuery = None,
 ) -> dict[str, Any]:
-    """The canonical JSON of one version; it validates as it is and amends when resubmitted."""
+    """The canonical JSON of one version; it validates as it is and amends when resubmitted.
+
+    An annex you may not read is withheld: its `data` entry is replaced by
+    `{"withheld": true, "classification": "<level>"}` (an object, also for a table
+    section), which tells nothing of what the annex holds. A document with a withheld
+    annex does not hash to `content_sha256` and cannot be resubmitted.
+    """
     return version_document(
         ctx,
         actor=actor,
@@ -289,7 +319,11 @@ def original(
     actor: Reader,
     purpose: PurposeQuery = None,
 ) -> Response:
-    """The file exactly as it was received for this version."""
+    """The file exactly as it was received for this version.
+
+    The file holds every annex of the declaration: it is refused (403) to whoever may not
+    read all of them.
+    """
     data, name, media_type = original_file(
         ctx,
         actor=actor,
@@ -299,6 +333,43 @@ def original(
         purpose=purpose,
     )
     safe = "".join(c for c in name if c.isalnum() or c in "-_.")[:120] or "original"
+    return Response(
+        data,
+        media_type=media_type,
+        headers={"content-disposition": f'attachment; filename="{safe}"'},
+    )
+
+
+@router.get(
+    "/declarations/{declaration_id}/versions/{version}/export",
+    tags=["declarations"],
+    response_class=Response,
+    responses=_file_answer("The version as CSV or XLSX", MEDIA_TYPES["csv"], MEDIA_TYPES["xlsx"]),
+)
+def export(
+    declaration_id: str,
+    version: VersionPath,
+    request: Request,
+    ctx: CtxDep,
+    actor: Reader,
+    format: Annotated[str, Query(pattern="^(csv|xlsx)$")] = "xlsx",
+    purpose: PurposeQuery = None,
+) -> Response:
+    """One version as CSV or XLSX, laid out as the templates (a complete one resubmits as it is).
+
+    An annex you may not read keeps its block or sheet with only `withheld` and its
+    `classification`.
+    """
+    data, name, media_type = version_export(
+        ctx,
+        actor=actor,
+        declaration_id=declaration_id,
+        version=version,
+        format=format,
+        client=_client(request),
+        purpose=purpose,
+    )
+    safe = "".join(c for c in name if c.isalnum() or c in "-_.")[:120] or f"export.{format}"
     return Response(
         data,
         media_type=media_type,
@@ -316,7 +387,11 @@ def diff(
     new: Annotated[int, Query(alias="to", ge=1, le=SQL_INT_MAX)],
     purpose: PurposeQuery = None,
 ) -> dict[str, Any]:
-    """What changed between two versions, field by field and row by row."""
+    """What changed between two versions, field by field and row by row.
+
+    Annexes you may not read are not compared; `withheld` lists them (section id and
+    classification).
+    """
     result = diff_versions(
         ctx,
         actor=actor,
@@ -330,6 +405,10 @@ def diff(
         "summary": result.summary(),
         "header": [asdict(c) for c in result.header],
         "sections": [asdict(s) for s in result.sections if not s.empty],
+        "withheld": [
+            {"section": section, "classification": level}
+            for section, level in result.withheld.items()
+        ],
     }
 
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query
 
 from veritrail.access import Actor
 from veritrail.access.policy import Action
-from veritrail.api.deps import SQL_BIGINT_MAX, CtxDep
+from veritrail.api.deps import SQL_INT_MAX, CtxDep
 from veritrail.api.permissions import requires
 from veritrail.errors import InputError
 from veritrail.queries.reference import FacilityPublic, list_facilities
@@ -40,7 +40,7 @@ def facilities(
     actor: ReferenceReader,
     state: Annotated[str | None, Query(max_length=60, description="ISO 3166-1 alpha-3")] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
-    offset: Annotated[int, Query(ge=0, le=SQL_BIGINT_MAX)] = 0,
+    offset: Annotated[int, Query(ge=0, le=SQL_INT_MAX)] = 0,
 ) -> list[FacilityPublic]:
     """Declared facilities with their coordinates (WGS 84)."""
     alpha3 = None

@@ -6,7 +6,20 @@ from typing import Annotated
 
 import typer
 
-from veritrail.cli import account, db, declare, demo, regimes, serve, status, token
+from veritrail.cli import (
+    account,
+    audit,
+    db,
+    declare,
+    demo,
+    ledger,
+    regimes,
+    serve,
+    status,
+    token,
+    verify,
+    witness,
+)
 from veritrail.cli.common import act_as
 
 app = typer.Typer(
@@ -36,10 +49,14 @@ app.add_typer(db.app, name="db")
 app.add_typer(regimes.app, name="regimes")
 app.add_typer(declare.app, name="declare")
 app.add_typer(token.app, name="token")
+app.add_typer(ledger.app, name="ledger")
+app.add_typer(verify.app, name="verify")
+app.add_typer(witness.app, name="witness")
 app.command("serve")(serve.serve)
 app.command("status")(status.status)
 app.command("demo")(demo.demo)
 app.command("totp-code")(account.totp_code)
+app.command("audit")(audit.audit)
 
 
 def main() -> None:

@@ -11,13 +11,16 @@ import typer
 from rich.table import Table
 
 from veritrail.actions import do_prefill_draft, do_submit_declaration
+from veritrail.cli import signing
 from veritrail.cli.common import acting_actor, context, err, handle_errors, out, print_json
+from veritrail.cli.signing import submission_signature
 from veritrail.declarations import templates
 from veritrail.declarations.document import MEDIA_TYPES
 from veritrail.declarations.intake import parse_upload
 from veritrail.declarations.validate import validate
 from veritrail.errors import InputError, ValidationFailed
 from veritrail.queries import list_declarations, version_document
+from veritrail.queries.ledger import with_receipt
 from veritrail.reference import states
 
 app = typer.Typer(help="Prepare, check, submit and export declarations.", no_args_is_help=True)
@@ -125,9 +128,24 @@ def submit(
     file: Annotated[Path, typer.Argument(help="JSON, CSV or XLSX declaration.")],
     state: Annotated[str | None, typer.Option(help="Declaring state (ISO 3166-1 alpha-3).")] = None,
     note: Annotated[str | None, typer.Option(help="A note kept with this version.")] = None,
+    receipt: Annotated[
+        Path | None,
+        typer.Option(help="Where to keep the receipt (default: FILE.receipt.json beside FILE)."),
+    ] = None,
+    signature: Annotated[
+        Path | None,
+        typer.Option(help="Your signature of FILE (default: FILE.sig beside FILE, if present)."),
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Submit a declaration; a file carrying an existing declaration's id amends it."""
+    """Submit a declaration; a file carrying an existing declaration's id amends it.
+
+    The receipt proves the log holds this version; check it any time with
+    `veritrail verify receipt RECEIPT --vkey KEY --document FILE`. A signature
+    made with `veritrail declare sign` is sent along and checked against the
+    state's registered keys.
+    """
+    note_signature, signature_file = submission_signature(file, signature)
     with context() as ctx:
         data = _read(file, ctx.settings.max_upload_bytes)
         parsed = parse_upload(data, file.name, registry=ctx.registry, limits=ctx.settings)
@@ -140,7 +158,11 @@ def submit(
             media_type=MEDIA_TYPES.get(parsed.source_format, "application/octet-stream"),
             state=state,
             note=note,
+            signature=note_signature,
         )
+        result = with_receipt(ctx, result)
+    receipt_file = receipt or file.with_name(file.name + ".receipt.json")
+    receipt_file.write_text(json.dumps(result.receipt, indent=2) + "\n", encoding="utf-8")
     if as_json:
         print_json({"ok": True, **result.model_dump(mode="json")})
         return
@@ -150,6 +172,9 @@ def submit(
         f"({result.regime}/{result.type} {result.state} {result.period})"
     )
     out.print(f"content SHA-256 {result.content_sha256}")
+    if signature_file is not None:
+        out.print(f"signature {signature_file} checked and kept", highlight=False)
+    out.print(f"log entry {result.log_index}; receipt kept in {receipt_file}", highlight=False)
     for warning in result.warnings:
         err.print(f"  [yellow]warning[/] {warning['path']}: {warning['message']}", highlight=False)
 
@@ -239,3 +264,9 @@ def prefill(
         print_json({"ok": True, "id": declaration_id})
         return
     out.print(f"draft {declaration_id} for {period} started from the last {regime}/{type_}")
+
+
+# A national authority's own signatures: keys made and files signed offline.
+app.command("keygen")(signing.keygen)
+app.command("sign")(signing.sign)
+app.add_typer(signing.keys_app, name="keys")

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class Lifecycle(StrEnum):
@@ -58,9 +58,18 @@ class DeclarationPublic(_Public):
     reporting: ReportingStatus
 
 
+class AnnexPublic(_Public):
+    """A confidential annex of a declaration, and whether it is withheld from the reader."""
+
+    section: str
+    classification: str
+    withheld: bool
+
+
 class DeclarationDetail(DeclarationPublic):
     versions: list[VersionPublic]
     draft: dict[str, Any] | None = None
+    annexes: list[AnnexPublic] = []
 
 
 class SubmissionResult(_Public):
@@ -78,6 +87,12 @@ class SubmissionResult(_Public):
     submitted_at: datetime
     amendment: bool
     warnings: list[dict[str, Any]]
+    log_index: int = Field(description="the leaf of the transparency log that commits this version")
+    receipt: dict[str, Any] | None = Field(
+        default=None,
+        description="proof that the log includes this version, verifiable offline "
+        "(`veritrail verify receipt`)",
+    )
 
 
 class StatusCell(_Public):
@@ -91,6 +106,7 @@ class StatusCell(_Public):
 
 
 __all__ = [
+    "AnnexPublic",
     "DeclarationDetail",
     "DeclarationPublic",
     "Lifecycle",

@@ -30,20 +30,6 @@ class LogCheck:
     grew_by: int | None  # entries since the checkpoint seen last time, if any
 
 
-def _leaf_hashes(fetch: Fetch, size: int, progress: Progress | None) -> list[bytes]:
-    leaves: list[bytes] = []
-    for bundle in tiles.entry_tiles_for_size(size):
-        hashes = tiles.bundle_leaf_hashes(fetch(bundle.path))
-        if len(hashes) != bundle.width:
-            raise VerificationFailed(
-                f"{bundle.path} holds {len(hashes)} entries, not {bundle.width}"
-            )
-        leaves.extend(hashes)
-        if progress is not None:
-            progress(len(leaves), size)
-    return leaves
-
-
 def check_log(
     fetch: Fetch,
     verifier: Verifier,
@@ -66,21 +52,42 @@ def check_log(
                 previous_size=last_seen.size,
                 size=checkpoint.size,
             )
-    leaves = _leaf_hashes(fetch, checkpoint.size, progress)
-    rebuilt = tiles.build_tiles(leaves)
-    wanted = tiles.tiles_for_size(checkpoint.size)
+    size = checkpoint.size
+    verified: dict[tuple[int, int], bytes] = {}
+    # Level 0, bundle by bundle: each entry bundle's leaf hashes must be its hash tile;
+    # each full tile's subtree hash is one hash of the level above.
+    parents: list[bytes] = []
+    for bundle in tiles.entry_tiles_for_size(size):
+        hashes = tiles.bundle_leaf_hashes(fetch(bundle.path))
+        if len(hashes) != bundle.width:
+            raise VerificationFailed(
+                f"{bundle.path} holds {len(hashes)} entries, not {bundle.width}"
+            )
+        path = tiles.tile_path(0, bundle.index, bundle.width)
+        rebuilt = b"".join(hashes)
+        if fetch(path) != rebuilt:
+            raise VerificationFailed(f"{path} does not match the hashes of the entries")
+        verified[(0, bundle.index)] = rebuilt
+        if bundle.width == tiles.TILE_WIDTH:
+            parents.append(tiles.tile_root(hashes))
+        if progress is not None:
+            progress(bundle.index * tiles.TILE_WIDTH + bundle.width, size)
+    # The levels above are the tiles of the tree over those hashes, one level up.
+    upper = tiles.build_tiles(parents)
+    wanted = tiles.tiles_for_size(size)
     for tile_id in wanted:
-        served = fetch(tile_id.path)
-        if (
-            served != rebuilt.get((tile_id.level or 0, tile_id.index), b"")[: len(served)]
-            or len(served) != tile_id.width * merkle.HASH_SIZE
-        ):
+        level = tile_id.level or 0
+        if level == 0:
+            continue
+        rebuilt = upper.get((level - 1, tile_id.index), b"")[: tile_id.width * merkle.HASH_SIZE]
+        if fetch(tile_id.path) != rebuilt:
             raise VerificationFailed(f"{tile_id.path} does not match the hashes of the entries")
+        verified[(level, tile_id.index)] = rebuilt
 
     def read_tile(level: int, index: int) -> bytes:
-        return rebuilt.get((level, index), b"")
+        return verified.get((level, index), b"")
 
-    root = merkle.tree_root(checkpoint.size, tiles.TileHashReader(checkpoint.size, read_tile))
+    root = merkle.tree_root(size, tiles.TileHashReader(size, read_tile))
     if root != checkpoint.root_hash:
         raise VerificationFailed(
             "the entries do not hash to the signed root: the log's files were altered"

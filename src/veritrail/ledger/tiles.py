@@ -14,6 +14,7 @@ they are called, what they contain and how they change when the log grows.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections.abc import Callable, Sequence
@@ -162,7 +163,8 @@ def bundle_leaf_hashes(data: bytes) -> list[bytes]:
 def _walk_bundle(data: bytes, *, hashed: bool) -> list[bytes]:
     items: list[bytes] = []
     append = items.append
-    sha256 = _sha256
+    view = memoryview(data)
+    leaf_prefix = _sha256(b"\x00")  # copied per entry: no concatenation of the entry bytes
     pos, end = 0, len(data)
     while pos < end:
         if pos + 2 > end:
@@ -174,7 +176,12 @@ def _walk_bundle(data: bytes, *, hashed: bool) -> list[bytes]:
                 f"entry bundle ends inside entry {len(items)}:"
                 f" it announces {pos - start} bytes, {end - start} are left"
             )
-        append(sha256(b"\x00" + data[start:pos]).digest() if hashed else data[start:pos])
+        if hashed:
+            leaf = leaf_prefix.copy()
+            leaf.update(view[start:pos])
+            append(leaf.digest())
+        else:
+            append(data[start:pos])
     if len(items) > TILE_WIDTH:
         raise VerificationFailed(
             f"entry bundle holds more than {TILE_WIDTH} entries ({len(items)})"
@@ -273,8 +280,11 @@ class TileHashReader:
                     level=tile_level,
                     index=tile_index,
                 )
-            below = _split_hashes(tile[offset * HASH_SIZE : end])
-            hashes.append(_subtree_hashes(below, height)[0])
+            if len(tile) == _TILE_BYTES:
+                hashes.append(_full_tile_levels(tile)[height][offset >> height])
+            else:
+                below = _split_hashes(tile[offset * HASH_SIZE : end])
+                hashes.append(_subtree_hashes(below, height)[0])
         return hashes
 
     def _read(self, level: int, index: int) -> bytes:
@@ -287,6 +297,26 @@ class TileHashReader:
                 index=index,
             )
         return tile
+
+
+def tile_root(hashes: Sequence[bytes]) -> bytes:
+    """The hash of the subtree a full tile's 256 hashes make: one hash of the level above."""
+    if len(hashes) != TILE_WIDTH:
+        raise InputError(f"a full tile holds {TILE_WIDTH} hashes, not {len(hashes)}")
+    return _subtree_hashes(list(hashes), TILE_HEIGHT)[0]
+
+
+@functools.lru_cache(maxsize=512)
+def _full_tile_levels(tile: bytes) -> tuple[list[bytes], ...]:
+    """Every subtree hash inside a full tile, by height: computed once per tile.
+
+    Full tiles never change, and proofs keep asking for subtrees of the same
+    upper tiles; the cache is keyed by the tile's bytes, so it cannot go stale.
+    """
+    levels = [_split_hashes(tile)]
+    for _ in range(TILE_HEIGHT):
+        levels.append(_subtree_hashes(levels[-1], 1))
+    return tuple(levels)
 
 
 def _subtree_hashes(hashes: list[bytes], height: int) -> list[bytes]:
@@ -367,6 +397,7 @@ __all__ = [
     "entry_tiles_for_size",
     "parse_tile_path",
     "tile_path",
+    "tile_root",
     "tiles_after_append",
     "tiles_for_size",
 ]

@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -168,6 +169,9 @@ class Declaration(Base):
     status: Mapped[str] = mapped_column(String(16))  # draft, submitted, amended
     classification: Mapped[str] = mapped_column(String(20))
     group_id: Mapped[str | None] = mapped_column(ForeignKey("groups.id"))
+    # Annexes reclassified on this declaration: {section id: classification}; others
+    # keep the classification their regime pack gives them.
+    annex_classification: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     current_version: Mapped[int] = mapped_column(Integer, default=0)
     nothing_to_declare: Mapped[bool] = mapped_column(Boolean, default=False)
     draft: Mapped[dict[str, Any] | None] = mapped_column(JSON)
@@ -200,6 +204,10 @@ class DeclarationVersion(Base):
     submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
     submitted_by: Mapped[str] = mapped_column(String(100))
     note: Mapped[str | None] = mapped_column(Text)
+    # The submitter's own Ed25519 signature over the original file (a signed note),
+    # checked at submission against the state's registered keys.
+    signature: Mapped[str | None] = mapped_column(Text)
+    signing_key_id: Mapped[str | None] = mapped_column(ForeignKey("signing_keys.id"))
 
     declaration: Mapped[Declaration] = relationship(back_populates="versions")
 
@@ -222,6 +230,79 @@ class AuditEvent(Base):
     record_id: Mapped[str] = mapped_column(String(64), index=True)
     version: Mapped[int | None] = mapped_column(Integer)
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The leaf that commits this change to the transparency log, for the kinds of
+    # change that go there (accounts, keys, classification).
+    ledger_index: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class SigningKey(Base):
+    """A national authority's Ed25519 public key for signing declarations offline.
+
+    Registration, rotation and revocation are committed to the log; a revoked
+    key stays on record so earlier signatures can still be shown.
+    """
+
+    __tablename__ = "signing_keys"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    state: Mapped[str] = mapped_column(String(3), index=True)
+    organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    vkey: Mapped[str] = mapped_column(String(400), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(100))
+    revoked_at: Mapped[datetime | None]
+    revoked_by: Mapped[str | None] = mapped_column(String(100))
+    replaced_by: Mapped[str | None] = mapped_column(String(32))
+
+
+class LedgerState(Base):
+    """The log's one row of counters: entries appended, and entries hashed into tiles.
+
+    Appending updates ``size`` first, so the write lock (SQLite) or row lock
+    (PostgreSQL) it takes orders every append; integration moves ``integrated``
+    up to ``size`` after the records' transactions have committed.
+    """
+
+    __tablename__ = "ledger_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger, default=0)
+    integrated: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class LedgerEntry(Base):
+    """One leaf of the transparency log: the exact envelope bytes that were hashed."""
+
+    __tablename__ = "ledger_entries"
+    __table_args__ = (Index("ix_ledger_entries_record", "record_type", "record_id", "version"),)
+
+    idx: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    entry: Mapped[bytes] = mapped_column(LargeBinary)
+    record_type: Mapped[str] = mapped_column(String(64))
+    record_id: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int | None] = mapped_column(Integer)
+
+
+class LedgerTile(Base):
+    """The hashes of one C2SP tlog-tiles tile so far (up to 256 hashes of 32 bytes)."""
+
+    __tablename__ = "ledger_tiles"
+
+    level: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    idx: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    hashes: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class LedgerCheckpoint(Base):
+    """Every checkpoint the log signed, with the witnesses' cosignatures gathered since."""
+
+    __tablename__ = "ledger_checkpoints"
+
+    size: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    root: Mapped[bytes] = mapped_column(LargeBinary)
+    note: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 __all__ = [
@@ -230,6 +311,11 @@ __all__ = [
     "AuditEvent",
     "Group",
     "GroupMember",
+    "LedgerCheckpoint",
+    "LedgerEntry",
+    "LedgerState",
+    "LedgerTile",
+    "SigningKey",
     "Base",
     "Blob",
     "Declaration",
