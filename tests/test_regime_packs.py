@@ -87,13 +87,20 @@ def test_every_label_is_in_english_and_chinese(shipped: Registry) -> None:
     ]
     for pack in shipped.packs.values():
         regime = pack.regime
-        for where, text in (("name", regime.name), ("short_name", regime.short_name),
-                            ("instrument", regime.instrument)):
-            missing += [f"{regime.id}: {where} ({lang})" for lang in ("en", "zh")
-                        if not getattr(text, lang)]
+        for where, text in (
+            ("name", regime.name),
+            ("short_name", regime.short_name),
+            ("instrument", regime.instrument),
+        ):
+            missing += [
+                f"{regime.id}: {where} ({lang})" for lang in ("en", "zh") if not getattr(text, lang)
+            ]
         for code_list in pack.lists.values():
-            missing += [f"{regime.id}/{code_list.id}: {e.code}" for e in code_list.entries
-                        if not (e.name.en and e.name.zh)]
+            missing += [
+                f"{regime.id}/{code_list.id}: {e.code}"
+                for e in code_list.entries
+                if not (e.name.en and e.name.zh)
+            ]
     assert missing == []
 
 

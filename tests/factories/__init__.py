@@ -145,3 +145,41 @@ def totp_code(ctx: Any, username: str, secret: str = TOTP_SECRET) -> str:
     totp = pyotp.TOTP(secret)
     step = totp.timecode(datetime.now(UTC))
     return totp.generate_otp(max(step, (last or 0) + 1))
+
+
+def annexed(
+    regime: str,
+    type_: str,
+    state: str = "FRA",
+    period: int = 2024,
+    *,
+    secret: str = "ANNEX-SECRET",
+    seed: int = 1,
+) -> dict[str, Any]:
+    """A valid declaration of a type with confidential annexes, ``secret`` planted in them.
+
+    Every text field of every annex holds ``secret`` (so a response that leaks an annex
+    contains it), every annex table has rows, and the other sections hold none of it.
+    """
+    from veritrail.demo.fake import fake_document
+    from veritrail.regimes.model import FieldType, SectionKind
+
+    reg = registry()
+    dtype = reg.declaration_type(regime, type_)
+    doc = fake_document(
+        dtype, registry=reg, state=state, period=period, rng=random.Random(seed), rows=(2, 3)
+    )
+    for section in dtype.sections:
+        if section.kind is SectionKind.FORM:  # answer yes to questions others depend on
+            for spec in section.fields:
+                if spec.type is FieldType.BOOLEAN and spec.required:
+                    doc["data"][section.id][spec.id] = True
+        if section.id not in dtype.annexes:
+            continue
+        value = doc["data"][section.id]
+        rows = value if isinstance(value, list) else [value]
+        for index, row in enumerate(rows):
+            for spec in section.fields:
+                if spec.type is FieldType.TEXT:
+                    row[spec.id] = f"{secret}-{index}"[: spec.max_length]
+    return doc

@@ -3,6 +3,7 @@
 from veritrail.actions.declarations import (
     do_prefill_draft,
     do_reclassify,
+    do_reclassify_annex,
     do_save_draft,
     do_submit_declaration,
 )
@@ -12,6 +13,7 @@ __all__ = [
     "Context",
     "do_prefill_draft",
     "do_reclassify",
+    "do_reclassify_annex",
     "do_save_draft",
     "do_submit_declaration",
 ]

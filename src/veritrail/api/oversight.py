@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, Field
 
 from veritrail.access import Actor
 from veritrail.access.policy import Action
-from veritrail.actions import do_reclassify
+from veritrail.actions import do_reclassify, do_reclassify_annex
 from veritrail.api.deps import SQL_BIGINT_MAX, CtxDep
 from veritrail.api.permissions import requires
 from veritrail.queries.access_log import AccessEventPublic, list_access_events
@@ -39,6 +39,40 @@ def reclassify(
         classification=change.classification,
         reason=change.reason,
         group_id=change.group_id,
+    )
+
+
+class AnnexClassificationChange(BaseModel):
+    classification: Classification
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+@router.put(
+    "/declarations/{declaration_id}/annexes/{section}/classification",
+    tags=["declarations"],
+    status_code=204,
+)
+def reclassify_annex(
+    declaration_id: str,
+    section: Annotated[str, Path(max_length=64, description="Section id of the annex")],
+    change: AnnexClassificationChange,
+    ctx: CtxDep,
+    actor: Reclassifier,
+) -> None:
+    """Raise or lower one confidential annex of a declaration; the change and its reason are
+    logged.
+
+    The annex never goes below the declaration's own classification. A highly protected
+    annex is limited to the declaration's need-to-know group: name the group on the
+    declaration first (`PUT /api/declarations/{id}/classification` with `group_id`).
+    """
+    do_reclassify_annex(
+        ctx,
+        actor=actor,
+        declaration_id=declaration_id,
+        section=section,
+        classification=change.classification,
+        reason=change.reason,
     )
 
 

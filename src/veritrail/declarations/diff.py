@@ -41,6 +41,9 @@ class SectionDiff:
 class DeclarationDiff:
     header: list[FieldChange]
     sections: list[SectionDiff]
+    # Annexes left out of the comparison because the reader may not see them:
+    # section id and classification.
+    withheld: dict[str, str] = field(default_factory=dict)
 
     @property
     def empty(self) -> bool:

@@ -7,6 +7,7 @@ from veritrail.queries.declarations import (
     original_file,
     status_table,
     version_document,
+    version_export,
 )
 
 __all__ = [
@@ -16,4 +17,5 @@ __all__ = [
     "original_file",
     "status_table",
     "version_document",
+    "version_export",
 ]

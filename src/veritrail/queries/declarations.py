@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,7 +20,9 @@ from veritrail.access.policy import (
     readable_classifications,
 )
 from veritrail.declarations.diff import DeclarationDiff, diff_documents
+from veritrail.declarations.export import export_version
 from veritrail.declarations.models import (
+    AnnexPublic,
     DeclarationDetail,
     DeclarationPublic,
     Lifecycle,
@@ -27,9 +30,17 @@ from veritrail.declarations.models import (
     StatusCell,
     VersionPublic,
 )
+from veritrail.declarations.redact import (
+    annex_classifications,
+    highest_shown,
+    line_count,
+    redact,
+    withheld_annexes,
+    without_sections,
+)
 from veritrail.declarations.status import Filed, regime_due, regime_status, type_status
-from veritrail.errors import NotFound
-from veritrail.regimes.model import Classification
+from veritrail.errors import Forbidden, NotFound
+from veritrail.regimes.model import Classification, DeclarationType
 from veritrail.store.access_log import record_access
 from veritrail.store.context import Context
 from veritrail.store.models import Blob, Declaration, DeclarationVersion
@@ -107,12 +118,58 @@ def visible_branches(actor: Actor) -> list[ColumnElement[bool]]:
     return branches
 
 
-def _resource(row: Declaration) -> Resource:
+def _resource(row: Declaration, level: Classification | None = None) -> Resource:
     return Resource(
         owner_state=row.state,
-        classification=Classification(row.classification),
+        classification=level or Classification(row.classification),
         group_id=row.group_id,
     )
+
+
+def readable_levels(actor: Actor, row: Declaration) -> frozenset[Classification]:
+    """The classifications ``actor`` may read on ``row``'s declaration, as the policy says.
+
+    Asked level by level of the same ``can`` that guards the declaration, with its owner
+    and need-to-know group: what decides whether a confidential annex is shown.
+    """
+    return frozenset(
+        level
+        for level in LEVELS
+        if can(actor, Action.DECLARATION_READ, _resource(row, level), groups=actor.groups)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """One actor's reading of one declaration: its annexes, and what the actor may see."""
+
+    row: Declaration
+    dtype: DeclarationType
+    annexes: dict[str, Classification]
+    visible: frozenset[Classification]
+
+    @property
+    def withheld(self) -> dict[str, Classification]:
+        """Annexes the actor may not see: section id and classification."""
+        return withheld_annexes(self.annexes, self.visible)
+
+    @property
+    def shown(self) -> Classification:
+        """The highest classification of the content the actor is shown."""
+        return highest_shown(Classification(self.row.classification), self.annexes, self.visible)
+
+    def document(self, document: dict[str, Any]) -> dict[str, Any]:
+        """A version's document with the annexes the actor may not see withheld."""
+        return redact(document, self.dtype, self.visible, annexes=self.annexes)
+
+
+def reading(ctx: Context, actor: Actor, row: Declaration) -> Reading:
+    """What ``actor`` may see of ``row``, once the policy lets it read the declaration."""
+    dtype = ctx.registry.declaration_type(row.regime, row.type)
+    annexes = annex_classifications(
+        dtype, Classification(row.classification), row.annex_classification
+    )
+    return Reading(row, dtype, annexes, readable_levels(actor, row) if annexes else frozenset())
 
 
 def list_declarations(
@@ -182,45 +239,49 @@ def list_declarations(
         return [declaration_public(ctx, row, now) for row in session.scalars(query)]
 
 
-def _get(ctx: Context, actor: Actor, declaration_id: str) -> tuple[Declaration, Decision]:
-    """The declaration and the policy's decision, if the policy lets ``actor`` read it.
+def _get(ctx: Context, actor: Actor, declaration_id: str) -> Reading:
+    """The declaration as ``actor`` may read it, if the policy lets ``actor`` read it.
 
     Another state's or an unreachable declaration is reported as absent, not as
     forbidden, so that identifiers reveal nothing.
     """
     with ctx.sessions() as session:
         row = session.get(Declaration, declaration_id)
-    if row is None:
+    if row is None or not can(actor, Action.DECLARATION_READ, _resource(row), groups=actor.groups):
         raise NotFound(f"no declaration with id {declaration_id!r}")
-    decision = decide(actor, Action.DECLARATION_READ, _resource(row), groups=actor.groups)
-    if not decision.allowed:
-        raise NotFound(f"no declaration with id {declaration_id!r}")
-    return row, decision
+    return reading(ctx, actor, row)
 
 
 def _log_read(
     ctx: Context,
     actor: Actor,
-    row: Declaration,
-    decision: Decision,
-    reading: str,
+    read: Reading,
+    action: str,
     *,
     version: int | None = None,
     client: str | None = None,
     purpose: str | None = None,
 ) -> None:
-    """Put a read of protected material on record, before it is returned."""
+    """Put a read of protected material on record, before it is returned.
+
+    The read is recorded at the highest classification of what the actor is shown: an
+    annex seen above its declaration's level counts at the annex's.
+    """
+    level = read.shown
+    decision: Decision = decide(
+        actor, Action.DECLARATION_READ, _resource(read.row, level), groups=actor.groups
+    )
     if not decision.logged:
         return
     with ctx.sessions() as session, session.begin():
         record_access(
             session,
             actor=actor.username,
-            action=reading,
+            action=action,
             record_type="declaration",
-            record_id=row.id,
+            record_id=read.row.id,
             version=version,
-            classification=row.classification,
+            classification=level.value,
             client=client,
             purpose=purpose,
         )
@@ -234,17 +295,24 @@ def declaration_detail(
     client: str | None = None,
     purpose: str | None = None,
 ) -> DeclarationDetail:
-    """A declaration with its versions (and the draft, for those who may submit it)."""
-    row, decision = _get(ctx, actor, declaration_id)
+    """A declaration with its versions (and the draft, for those who may submit it).
+
+    Where annexes are withheld from the actor, the versions' line counts leave their
+    rows out, so that the totals tell nothing of what the annexes hold.
+    """
+    read = _get(ctx, actor, declaration_id)
+    row = read.row
     submitter = can(actor, Action.DECLARATION_SUBMIT, _resource(row))
     if submitter and row.draft is not None:  # the draft is content
-        _log_read(ctx, actor, row, decision, "declaration.draft", client=client, purpose=purpose)
+        _log_read(ctx, actor, read, "declaration.draft", client=client, purpose=purpose)
     with ctx.sessions() as session:
         versions = session.scalars(
             select(DeclarationVersion)
             .where(DeclarationVersion.declaration_id == declaration_id)
             .order_by(DeclarationVersion.version)
         ).all()
+    withheld = read.withheld
+    counted = without_sections(read.dtype, withheld)
     public = declaration_public(ctx, row, datetime.now(UTC))
     return DeclarationDetail(
         **public.model_dump(),
@@ -257,12 +325,16 @@ def declaration_detail(
                 source_format=v.source_format,
                 submitted_at=v.submitted_at,
                 submitted_by=v.submitted_by,
-                line_count=v.line_count,
+                line_count=line_count(v.document, counted) if withheld else v.line_count,
                 note=v.note,
             )
             for v in versions
         ],
-        draft=row.draft if submitter else None,
+        draft=read.document(row.draft) if submitter and row.draft is not None else None,
+        annexes=[
+            AnnexPublic(section=section, classification=level.value, withheld=section in withheld)
+            for section, level in read.annexes.items()
+        ],
     )
 
 
@@ -291,19 +363,35 @@ def version_document(
     client: str | None = None,
     purpose: str | None = None,
 ) -> dict[str, Any]:
-    """The canonical document of a version (the latest when ``version`` is None)."""
-    row, decision = _get(ctx, actor, declaration_id)
+    """The canonical document of a version (the latest when ``version`` is None).
+
+    Annexes the actor may not see are withheld (see :mod:`veritrail.declarations.redact`).
+    """
+    read = _get(ctx, actor, declaration_id)
     _log_read(
-        ctx,
-        actor,
-        row,
-        decision,
-        "declaration.version",
-        version=version,
-        client=client,
-        purpose=purpose,
+        ctx, actor, read, "declaration.version", version=version, client=client, purpose=purpose
     )
-    return dict(_version_row(ctx, declaration_id, version).document)
+    return read.document(_version_row(ctx, declaration_id, version).document)
+
+
+def version_export(
+    ctx: Context,
+    *,
+    actor: Actor,
+    declaration_id: str,
+    version: int,
+    format: str,
+    client: str | None = None,
+    purpose: str | None = None,
+) -> tuple[bytes, str, str]:
+    """A version as CSV or XLSX, annexes withheld as in the document: bytes, name, media type."""
+    read = _get(ctx, actor, declaration_id)
+    _log_read(
+        ctx, actor, read, "declaration.export", version=version, client=client, purpose=purpose
+    )
+    document = read.document(_version_row(ctx, declaration_id, version).document)
+    data, media_type = export_version(document, read.dtype, format)
+    return data, f"{declaration_id}-v{version}.{format}", media_type
 
 
 def original_file(
@@ -315,17 +403,20 @@ def original_file(
     client: str | None = None,
     purpose: str | None = None,
 ) -> tuple[bytes, str, str]:
-    """The file as the state sent it: bytes, file name and media type."""
-    declaration, decision = _get(ctx, actor, declaration_id)
+    """The file as the state sent it: bytes, file name and media type.
+
+    The file holds every annex: it is refused to whoever may not see all of them.
+    """
+    read = _get(ctx, actor, declaration_id)
+    if read.withheld:
+        annexes = ", ".join(f"{s} ({level.value})" for s, level in read.withheld.items())
+        raise Forbidden(
+            f"the original file of {declaration_id} holds annexes you may not read: "
+            f"{annexes}; read the version's document, in which they are withheld",
+            withheld=sorted(read.withheld),
+        )
     _log_read(
-        ctx,
-        actor,
-        declaration,
-        decision,
-        "declaration.original",
-        version=version,
-        client=client,
-        purpose=purpose,
+        ctx, actor, read, "declaration.original", version=version, client=client, purpose=purpose
     )
     row = _version_row(ctx, declaration_id, version)
     if row.original_sha256 is None:
@@ -347,16 +438,18 @@ def diff_versions(
     client: str | None = None,
     purpose: str | None = None,
 ) -> DeclarationDiff:
-    row, decision = _get(ctx, actor, declaration_id)
-    _log_read(
-        ctx, actor, row, decision, "declaration.diff", version=new, client=client, purpose=purpose
-    )
-    dtype = ctx.registry.declaration_type(row.regime, row.type)
-    return diff_documents(
+    """What changed between two versions; annexes the actor may not see are not compared."""
+    read = _get(ctx, actor, declaration_id)
+    _log_read(ctx, actor, read, "declaration.diff", version=new, client=client, purpose=purpose)
+    withheld = read.withheld
+    result = diff_documents(
         _version_row(ctx, declaration_id, old).document,
         _version_row(ctx, declaration_id, new).document,
-        dtype,
+        without_sections(read.dtype, withheld),
     )
+    if not withheld:
+        return result
+    return replace(result, withheld={s: level.value for s, level in withheld.items()})
 
 
 def status_table(
@@ -414,10 +507,14 @@ def status_table(
 
 
 __all__ = [
+    "Reading",
     "declaration_detail",
     "diff_versions",
     "list_declarations",
     "original_file",
+    "readable_levels",
+    "reading",
     "status_table",
     "version_document",
+    "version_export",
 ]

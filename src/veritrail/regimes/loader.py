@@ -153,6 +153,16 @@ def _check_states(codes: list[str], name: str, where: str) -> None:
 
 def _check_type(dtype: DeclarationType, pack: RegimePack, name: str) -> None:
     for s_index, section in enumerate(dtype.sections):
+        if section.classification is not None and not section.classification.at_least(
+            dtype.classification
+        ):
+            raise RegimePackError(
+                f"the annex is {section.classification.value}, below its declaration type "
+                f"({dtype.classification.value}); an annex is classified at least as high as "
+                "the declaration it belongs to",
+                file=name,
+                field=f"sections.{s_index}.classification",
+            )
         for f_index, spec in enumerate(section.fields):
             where = f"sections.{s_index}.fields.{f_index}"
             if spec.type is FieldType.CODE:

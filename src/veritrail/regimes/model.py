@@ -17,13 +17,29 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 LANGUAGES = ("ar", "en", "es", "fr", "ru", "zh")
 IDENT = r"^[a-z][a-z0-9_]*$"
 RESERVED_SECTIONS = frozenset({"declaration", "codes", "code_lists"})
+# A section withheld from a reader is replaced by {"withheld": true, "classification": …};
+# no field may bear that name, so the marker never reads as a filled-in form.
+RESERVED_FIELDS = frozenset({"withheld"})
 
 
 class Classification(StrEnum):
+    """Confidentiality levels, from the lowest to the highest."""
+
     PUBLIC = "public"
     RESTRICTED = "restricted"
     PROTECTED = "protected"
     HIGHLY_PROTECTED = "highly_protected"
+
+    @property
+    def rank(self) -> int:
+        """0 for public up to 3 for highly protected: higher is more confidential."""
+        return _RANKS[self]
+
+    def at_least(self, other: Classification) -> bool:
+        return self.rank >= other.rank
+
+
+_RANKS = {c: i for i, c in enumerate(Classification)}
 
 
 class _Strict(BaseModel):
@@ -121,6 +137,8 @@ class SectionSpec(_Strict):
     unique: list[str] = Field(default_factory=list)
     min_rows: int = 0
     max_rows: int = 100_000
+    # A confidential annex: the section is classified higher than its declaration type.
+    classification: Classification | None = None
 
     @model_validator(mode="after")
     def _fields_are_known(self) -> SectionSpec:
@@ -128,6 +146,9 @@ class SectionSpec(_Strict):
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         if dupes:
             raise ValueError(f"field ids repeated: {', '.join(dupes)}")
+        reserved = sorted(set(ids) & RESERVED_FIELDS)
+        if reserved:
+            raise ValueError(f"field id {reserved[0]!r} is reserved (it marks a withheld annex)")
         for name in self.unique:
             if name not in ids:
                 raise ValueError(f"'unique' names unknown field {name!r}")
@@ -231,6 +252,11 @@ class DeclarationType(_Strict):
         return next((s for s in self.sections if s.id == section_id), None)
 
     @property
+    def annexes(self) -> dict[str, Classification]:
+        """The confidential annexes: section id and the classification the pack gives it."""
+        return {s.id: s.classification for s in self.sections if s.classification is not None}
+
+    @property
     def key(self) -> str:
         return f"{self.regime}/{self.id}"
 
@@ -282,6 +308,7 @@ class Regime(_Strict):
 
 __all__ = [
     "LANGUAGES",
+    "RESERVED_FIELDS",
     "AtLeastOneRule",
     "Choice",
     "Classification",
