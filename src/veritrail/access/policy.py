@@ -41,6 +41,8 @@ class Action(StrEnum):
     USER_MANAGE = "user.manage"
     TOKEN_MANAGE_OWN = "token.manage_own"  # noqa: S105 - a permission name, not a secret
     MY_DATA_EXPORT = "my_data.export"
+    SIGNING_KEY_READ = "signing_key.read"
+    SIGNING_KEY_MANAGE = "signing_key.manage"
 
 
 DESCRIPTIONS: dict[Action, str] = {
@@ -54,6 +56,8 @@ DESCRIPTIONS: dict[Action, str] = {
     Action.USER_MANAGE: "Manage organisations, users, roles, lock-outs and tokens of others.",
     Action.TOKEN_MANAGE_OWN: "Create and revoke one's own API tokens.",
     Action.MY_DATA_EXPORT: "Export everything one's own state submitted, with receipts.",
+    Action.SIGNING_KEY_READ: "See the Ed25519 keys a state registered to sign its declarations.",
+    Action.SIGNING_KEY_MANAGE: "Register, rotate and revoke a state's signing keys (logged).",
 }
 
 
@@ -95,15 +99,22 @@ _NATIONAL_COMMON: dict[Action, Grant] = {
     Action.REFERENCE_READ: ALL,
     Action.TOKEN_MANAGE_OWN: ALL,
     Action.MY_DATA_EXPORT: Grant(own=HP, other=None),
+    Action.SIGNING_KEY_READ: Grant(own=HP, other=None),
 }
 _SECRETARIAT_COMMON: dict[Action, Grant] = {
     Action.PUBLIC: ALL,
     Action.REFERENCE_READ: ALL,
     Action.TOKEN_MANAGE_OWN: ALL,
+    # Public keys: the secretariat checks who signed what.
+    Action.SIGNING_KEY_READ: ALL,
 }
 
 GRANTS: dict[Role, dict[Action, Grant]] = {
-    Role.NA_SUBMITTER: {**_NATIONAL_COMMON, Action.DECLARATION_SUBMIT: Grant(own=HP, other=None)},
+    Role.NA_SUBMITTER: {
+        **_NATIONAL_COMMON,
+        Action.DECLARATION_SUBMIT: Grant(own=HP, other=None),
+        Action.SIGNING_KEY_MANAGE: Grant(own=HP, other=None),
+    },
     Role.NA_VIEWER: dict(_NATIONAL_COMMON),
     Role.ANALYST: {
         **_SECRETARIAT_COMMON,
@@ -131,6 +142,7 @@ GRANTS: dict[Role, dict[Action, Grant]] = {
         Action.DECLARATION_READ: Grant(own=PU, other=PU),
         Action.STATUS_READ: ALL,
         Action.USER_MANAGE: ALL,
+        Action.SIGNING_KEY_MANAGE: ALL,
     },
     Role.OPERATOR: dict.fromkeys(Action, ALL),
 }

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
 from veritrail.api.deps import no_nul_characters
-from veritrail.web import account, admin, auth, oidc, pages
+from veritrail.web import account, admin, auth, oidc, pages, signing_keys, verify
 from veritrail.web.deps import LoginRequired
 from veritrail.web.render import STATIC_DIR, render
 
@@ -17,6 +17,8 @@ router.include_router(oidc.router)
 router.include_router(pages.router)
 router.include_router(account.router)
 router.include_router(admin.router)
+router.include_router(signing_keys.router)
+router.include_router(verify.router)
 
 
 def error_page(

@@ -41,6 +41,8 @@ SCOPE_LABELS: dict[str, str] = {
     Action.USER_MANAGE: N_("Manage organisations, users and tokens"),
     Action.TOKEN_MANAGE_OWN: N_("List and revoke one's own API tokens"),
     Action.MY_DATA_EXPORT: N_("Export everything one's own state submitted"),
+    Action.SIGNING_KEY_READ: N_("See the signing keys of states"),
+    Action.SIGNING_KEY_MANAGE: N_("Register, rotate and revoke signing keys"),
 }
 TOKEN_STATE_LABELS: dict[str, str] = {
     "active": N_("Active"),
@@ -70,6 +72,7 @@ def _account_page(
             "token_state_labels": TOKEN_STATE_LABELS,
             "lifetimes": LIFETIMES,
             "can_export": actor.state is not None and can(actor, Action.MY_DATA_EXPORT),
+            "show_signing_keys": actor.state is not None and can(actor, Action.SIGNING_KEY_READ),
             "created": created,
             "error": error,
             "form": form or {"name": "", "scopes": [], "days": 90},
@@ -109,9 +112,7 @@ def create_token(
         )
     except InputError as exc:
         form = {"name": name, "scopes": scopes, "days": days}
-        return _account_page(
-            request, ctx, actor, error=exc.message, form=form, status_code=400
-        )
+        return _account_page(request, ctx, actor, error=exc.message, form=form, status_code=400)
     response = _account_page(request, ctx, actor, created=created, status_code=201)
     response.headers["cache-control"] = "no-store"
     return response

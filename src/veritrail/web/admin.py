@@ -165,8 +165,13 @@ def create_user(
             language=language,
         )
     except (InputError, Conflict, NotFound) as exc:
-        form = {"username": username, "role": role, "organisation_id": organisation_id,
-                "display_name": display_name, "language": language}
+        form = {
+            "username": username,
+            "role": role,
+            "organisation_id": organisation_id,
+            "display_name": display_name,
+            "language": language,
+        }
         return _users_page(request, ctx, actor, error=exc.message, form=form, status_code=400)
     return _user_page(request, ctx, actor, username.strip(), password=password, status_code=201)
 
@@ -238,8 +243,11 @@ def reset_second_factor(
 ) -> Response:
     check_csrf(request, csrf)
     do_reset_second_factor(ctx, actor=actor, username=username)
-    flash(request, N_("Second factor of %(user)s reset: they enrol again at their next sign-in."),
-          user=username)
+    flash(
+        request,
+        N_("Second factor of %(user)s reset: they enrol again at their next sign-in."),
+        user=username,
+    )
     return _back_to_user(username)
 
 

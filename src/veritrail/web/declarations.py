@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -11,9 +12,11 @@ from fastapi.responses import Response
 from veritrail.actions import Context
 from veritrail.api.deps import CtxDep
 from veritrail.declarations.diff import FieldChange
-from veritrail.declarations.models import DeclarationDetail
+from veritrail.declarations.models import AnnexPublic, DeclarationDetail
+from veritrail.declarations.redact import is_withheld
 from veritrail.errors import InputError
 from veritrail.queries import declaration_detail, diff_versions, list_declarations, version_document
+from veritrail.queries.signing_keys import version_signers
 from veritrail.reference import states
 from veritrail.regimes.model import DeclarationType, FieldSpec, SectionKind
 from veritrail.web.common import (
@@ -42,17 +45,31 @@ class ShownSection:
     columns: list[str] = field(default_factory=list)
     rows: list[list[str]] = field(default_factory=list)
     fields: list[tuple[str, str]] = field(default_factory=list)
+    classification: str | None = None  # a confidential annex's
+    withheld: bool = False
 
 
 def shown_sections(
-    dtype: DeclarationType, document: dict[str, Any], language: str
+    dtype: DeclarationType,
+    document: dict[str, Any],
+    language: str,
+    annexes: Sequence[AnnexPublic] = (),
 ) -> list[ShownSection]:
+    """The sections of a (redacted) document, with their annexes' classification."""
     data = document.get("data") or {}
+    annex = {a.section: a for a in annexes}
     out = []
     for spec in dtype.sections:
         shown = ShownSection(spec.id, spec.title.get(language), spec.kind is SectionKind.TABLE)
         value = data.get(spec.id)
-        if spec.kind is SectionKind.TABLE:
+        if spec.id in annex:
+            shown.classification = annex[spec.id].classification
+        if is_withheld(value):  # the document's own marker, whatever the annex list says
+            shown.withheld = True
+            shown.classification = shown.classification or str(value["classification"])
+        elif spec.id in annex and annex[spec.id].withheld:
+            shown.withheld = True
+        elif spec.kind is SectionKind.TABLE:
             shown.columns = [f.label.get(language) for f in spec.fields]
             shown.rows = [
                 [display_value(f, row.get(f.id), language) for f in spec.fields]
@@ -129,7 +146,7 @@ def declaration(request: Request, declaration_id: str, ctx: CtxDep, actor: WebRe
         document = version_document(
             ctx, actor=actor, declaration_id=declaration_id, client=client_of(request)
         )
-        content = shown_sections(dtype, document, language)
+        content = shown_sections(dtype, document, language, detail.annexes)
     return page(
         request,
         "declaration.html",
@@ -138,6 +155,9 @@ def declaration(request: Request, declaration_id: str, ctx: CtxDep, actor: WebRe
             **_titles(ctx, detail, language),
             "content": content,
             "may_edit": actor.may_submit_for(detail.state),
+            "signers": version_signers(ctx, detail),
+            # The original file holds every annex: offered only to who may read them all.
+            "originals": not any(a.withheld for a in detail.annexes),
         },
         actor=actor,
     )
@@ -164,6 +184,7 @@ class ShownDiff:
     columns: list[str] = field(default_factory=list)
     fields: list[ShownChange] = field(default_factory=list)
     rows: list[ShownRow] = field(default_factory=list)
+    withheld: str | None = None  # the classification of an annex left out of the comparison
 
 
 def _plain(value: Any) -> str:
@@ -209,7 +230,12 @@ def diff(
     )
     shown: list[ShownDiff] = []
     header: list[ShownChange] = []
+    withheld: list[ShownDiff] = []
     if result is not None:
+        for section_id, level in result.withheld.items():
+            spec = dtype.section(section_id)
+            title = spec.title.get(language) if spec else section_id
+            withheld.append(ShownDiff(title, False, withheld=level))
         header = [
             ShownChange(HEADER_LABELS.get(c.field, c.field), _plain(c.old), _plain(c.new))
             for c in result.header
@@ -244,6 +270,7 @@ def diff(
             "versions": [v.version for v in detail.versions],
             "header": header,
             "sections": shown,
+            "withheld": withheld,
             "summary": result.summary() if result else {},
             "empty": result is None or result.empty,
         },

@@ -13,7 +13,9 @@ from veritrail.actions import Context, do_submit_declaration
 from veritrail.api.deps import CtxDep
 from veritrail.declarations.document import MEDIA_TYPES
 from veritrail.declarations.intake import parse_upload
+from veritrail.declarations.signatures import read_signature
 from veritrail.errors import Conflict, Forbidden, InputError, NotFound, Problem, ValidationFailed
+from veritrail.ledger.note import MAX_NOTE_BYTES
 from veritrail.reference import states
 from veritrail.regimes.model import DeclarationType
 from veritrail.web.common import N_, current_period, flash_submitted, lang, page, state_options
@@ -52,8 +54,9 @@ def group_problems(
             groups[key] = ProblemGroup(key, spec.title.get(language) if spec else key)
         groups[key].problems.append(problem)
     order = [HEADER_GROUP] + ([s.id for s in dtype.sections] if dtype else [])
-    return sorted(groups.values(),
-                  key=lambda g: order.index(g.key) if g.key in order else len(order))
+    return sorted(
+        groups.values(), key=lambda g: order.index(g.key) if g.key in order else len(order)
+    )
 
 
 def _allowed_states(actor: Actor, language: str) -> list[tuple[str, str]]:
@@ -67,11 +70,15 @@ def _template_links(ctx: Context, actor: Actor, language: str) -> list[dict[str,
     for pack in ctx.registry.packs.values():
         if actor.state and actor.state not in pack.parties():
             continue
-        out.append({
-            "regime": pack.regime.id,
-            "name": pack.regime.short_name.get(language),
-            "types": [{"id": t.id, "title": t.title.get(language)} for t in pack.types.values()],
-        })
+        out.append(
+            {
+                "regime": pack.regime.id,
+                "name": pack.regime.short_name.get(language),
+                "types": [
+                    {"id": t.id, "title": t.title.get(language)} for t in pack.types.values()
+                ],
+            }
+        )
     return out
 
 
@@ -87,17 +94,23 @@ def _upload_page(
     status_code: int = 200,
 ) -> Response:
     language = lang(request)
-    return page(request, "upload.html", {
-        "states": _allowed_states(actor, language),
-        "chosen": chosen or actor.state,
-        "templates": _template_links(ctx, actor, language),
-        "period": current_period(),
-        "groups": groups or [],
-        "error_count": sum(p.severity == "error" for g in groups or [] for p in g.problems),
-        "error": error,
-        "filename": filename,
-        "lang_next": "/declarations/upload",
-    }, actor=actor, status_code=status_code)
+    return page(
+        request,
+        "upload.html",
+        {
+            "states": _allowed_states(actor, language),
+            "chosen": chosen or actor.state,
+            "templates": _template_links(ctx, actor, language),
+            "period": current_period(),
+            "groups": groups or [],
+            "error_count": sum(p.severity == "error" for g in groups or [] for p in g.problems),
+            "error": error,
+            "filename": filename,
+            "lang_next": "/declarations/upload",
+        },
+        actor=actor,
+        status_code=status_code,
+    )
 
 
 @router.get("/declarations/upload", include_in_schema=False)
@@ -107,8 +120,7 @@ def upload_form(request: Request, ctx: CtxDep, actor: WebSubmitter) -> Response:
 
 def _dtype_of(ctx: Context, document: dict[str, Any]) -> DeclarationType | None:
     try:
-        return ctx.registry.declaration_type(str(document.get("regime")),
-                                             str(document.get("type")))
+        return ctx.registry.declaration_type(str(document.get("regime")), str(document.get("type")))
     except NotFound:
         return None
 
@@ -121,6 +133,7 @@ async def upload(
     file: Annotated[UploadFile, File()],
     state: Annotated[str, Form(max_length=60)] = "",
     csrf: Annotated[str, Form(max_length=100)] = "",
+    signature: Annotated[UploadFile | None, File()] = None,
 ) -> Response:
     """Submit an uploaded declaration; nothing is stored when it has errors."""
     check_csrf(request, csrf)
@@ -132,20 +145,43 @@ async def upload(
     try:
         if not data:
             raise InputError(N_("The file is empty."))
+        # An optional .sig file of `veritrail declare sign`; an empty file input sends no name.
+        signed = None
+        if signature is not None and signature.filename:
+            signed = read_signature(await signature.read(MAX_NOTE_BYTES + 1))
         parsed = parse_upload(data, filename, registry=ctx.registry, limits=ctx.settings)
         dtype = _dtype_of(ctx, parsed.document)
         result = do_submit_declaration(
-            ctx, actor=actor, parsed=parsed, original=data, filename=filename,
+            ctx,
+            actor=actor,
+            parsed=parsed,
+            original=data,
+            filename=filename,
             media_type=MEDIA_TYPES.get(parsed.source_format, "application/octet-stream"),
-            state=chosen.alpha3 if chosen else None, language=language,
+            state=chosen.alpha3 if chosen else None,
+            language=language,
+            signature=signed,
         )
     except ValidationFailed as exc:
-        return _upload_page(request, ctx, actor, filename=filename,
-                            groups=group_problems(exc.problems, dtype, language),
-                            chosen=chosen.alpha3 if chosen else None, status_code=422)
+        return _upload_page(
+            request,
+            ctx,
+            actor,
+            filename=filename,
+            groups=group_problems(exc.problems, dtype, language),
+            chosen=chosen.alpha3 if chosen else None,
+            status_code=422,
+        )
     except (InputError, Conflict, Forbidden) as exc:
-        return _upload_page(request, ctx, actor, filename=filename, error=exc.message,
-                            chosen=chosen.alpha3 if chosen else None, status_code=exc.status)
+        return _upload_page(
+            request,
+            ctx,
+            actor,
+            filename=filename,
+            error=exc.message,
+            chosen=chosen.alpha3 if chosen else None,
+            status_code=exc.status,
+        )
     flash_submitted(request, result)
     return RedirectResponse(f"/declarations/{result.id}", status_code=303)
 
