@@ -67,8 +67,7 @@ def assert_clean_html(response: object) -> None:
     assert "javascript:" not in text
 
 
-ADMIN_GETS = ["/admin", "/admin/users", "/admin/users/fra", "/admin/organisations",
-              "/admin/tokens"]
+ADMIN_GETS = ["/admin", "/admin/users", "/admin/users/fra", "/admin/organisations", "/admin/tokens"]
 ADMIN_POSTS = [
     ("/admin/users", {"username": "x", "role": "analyst", "organisation_id": "secretariat"}),
     ("/admin/users/fra/role", {"role": "na_viewer"}),
@@ -130,8 +129,13 @@ def test_organisations_and_users_are_created_and_audited(
     as_user(client, settings, "admin")
     created = client.post(
         "/admin/organisations",
-        data={"id": "na-CHN", "kind": "national_authority", "name": "NA China", "state": "CHN",
-              "csrf": CSRF},
+        data={
+            "id": "na-CHN",
+            "kind": "national_authority",
+            "name": "NA China",
+            "state": "CHN",
+            "csrf": CSRF,
+        },
     )
     assert created.status_code == 303
     assert [e.record_id for e in audits(ctx, "organisation.create") if e.actor == "admin"] == [
@@ -145,8 +149,14 @@ def test_organisations_and_users_are_created_and_audited(
 
     response = client.post(
         "/admin/users",
-        data={"username": "chn", "role": "na_submitter", "organisation_id": "na-CHN",
-              "display_name": "China NA", "language": "zh", "csrf": CSRF},
+        data={
+            "username": "chn",
+            "role": "na_submitter",
+            "organisation_id": "na-CHN",
+            "display_name": "China NA",
+            "language": "zh",
+            "csrf": CSRF,
+        },
     )
     assert response.status_code == 201
     assert response.headers["cache-control"] == "no-store"
@@ -160,8 +170,7 @@ def test_organisations_and_users_are_created_and_audited(
     # A national role needs a state's national authority.
     wrong = client.post(
         "/admin/users",
-        data={"username": "y", "role": "na_viewer", "organisation_id": "secretariat",
-              "csrf": CSRF},
+        data={"username": "y", "role": "na_viewer", "organisation_id": "secretariat", "csrf": CSRF},
     )
     assert wrong.status_code == 400 and "national authority" in wrong.text
 
@@ -185,8 +194,9 @@ def test_role_activity_password_unlock_and_second_factor(
     assert user_row(ctx, "fra").role == "na_viewer"
     post("active", active="false")
     assert not user_row(ctx, "fra").active
-    assert client.get("/api/regimes", headers={"authorization": f"Bearer {token}"}).status_code \
-        == 401
+    assert (
+        client.get("/api/regimes", headers={"authorization": f"Bearer {token}"}).status_code == 401
+    )
     post("active", active="true")
     assert user_row(ctx, "fra").active
     post("unlock")
@@ -202,8 +212,14 @@ def test_role_activity_password_unlock_and_second_factor(
     after = user_row(ctx, "fra").password_hash
     assert after != before and verify_password(after, found.group(1))
 
-    for action in ("user.role", "user.deactivate", "user.reactivate", "user.unlock",
-                   "user.second_factor_reset", "user.password_reset"):
+    for action in (
+        "user.role",
+        "user.deactivate",
+        "user.reactivate",
+        "user.unlock",
+        "user.second_factor_reset",
+        "user.password_reset",
+    ):
         events = audits(ctx, action)
         assert [(e.actor, e.record_id) for e in events] == [("admin", "fra")], action
     assert audits(ctx, "user.role")[0].details == {"old": "na_submitter", "new": "na_viewer"}
@@ -233,8 +249,9 @@ def test_admin_revokes_anyones_token(client: TestClient, settings: Settings, ctx
         f"/admin/tokens/{token_id}/revoke", data={"csrf": CSRF, "next": "/admin/users/fra"}
     )
     assert response.status_code == 303 and response.headers["location"] == "/admin/users/fra"
-    assert client.get("/api/regimes", headers={"authorization": f"Bearer {token}"}).status_code \
-        == 401
+    assert (
+        client.get("/api/regimes", headers={"authorization": f"Bearer {token}"}).status_code == 401
+    )
     assert [(e.actor, e.record_id) for e in audits(ctx, "token.revoke")] == [("admin", token_id)]
     assert "Revoked" in client.get("/admin/tokens").text
 
@@ -253,8 +270,12 @@ def test_account_page_creates_shows_once_and_revokes(
     assert refused.status_code == 400 and "does not hold it" in refused.text
     created = client.post(
         "/account/tokens",
-        data={"name": "ci", "scopes": ["declaration.read", "declaration.submit"], "days": "90",
-              "csrf": CSRF},
+        data={
+            "name": "ci",
+            "scopes": ["declaration.read", "declaration.submit"],
+            "days": "90",
+            "csrf": CSRF,
+        },
     )
     assert created.status_code == 201 and created.headers["cache-control"] == "no-store"
     assert_clean_html(created)
@@ -265,17 +286,20 @@ def test_account_page_creates_shows_once_and_revokes(
     again = client.get("/account").text
     assert token not in again and "ci" in again
     client.cookies.clear()
-    assert client.get("/api/declarations", headers={"authorization": f"Bearer {token}"}) \
-        .status_code == 200
+    assert (
+        client.get("/api/declarations", headers={"authorization": f"Bearer {token}"}).status_code
+        == 200
+    )
     as_user(client, settings, "fra")
     with ctx.sessions() as session:
         token_id = session.scalars(select(ApiToken.id)).one()
-    assert client.post(f"/account/tokens/{token_id}/revoke", data={"csrf": "x"}).status_code \
-        == 403
+    assert client.post(f"/account/tokens/{token_id}/revoke", data={"csrf": "x"}).status_code == 403
     revoked = client.post(f"/account/tokens/{token_id}/revoke", data={"csrf": CSRF})
     assert revoked.status_code == 303
-    assert client.get("/api/declarations", headers={"authorization": f"Bearer {token}"}) \
-        .status_code == 401
+    assert (
+        client.get("/api/declarations", headers={"authorization": f"Bearer {token}"}).status_code
+        == 401
+    )
     # The secretariat has no state: no export button.
     as_user(client, settings, "analyst")
     assert "/api/my-data" not in client.get("/account").text

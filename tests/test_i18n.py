@@ -18,8 +18,18 @@ from veritrail.regimes import registry
 
 ROOT = Path(__file__).resolve().parents[1]
 COMPLETE = ("en", "zh")
-NAVIGATION = ("Dashboard", "Overview", "Declarations", "New declaration", "Upload", "Sign in",
-              "Sign out", "Reporting status overview", "Your declarations", "Not found")
+NAVIGATION = (
+    "Dashboard",
+    "Overview",
+    "Declarations",
+    "New declaration",
+    "Upload",
+    "Sign in",
+    "Sign out",
+    "Reporting status overview",
+    "Your declarations",
+    "Not found",
+)
 PLACEHOLDER = re.compile(r"%\([a-z_]+\)s|\{[a-z_]+(?:![rs])?\}")
 
 
@@ -91,9 +101,15 @@ def test_translations_keep_their_placeholders(language: str) -> None:
 
 
 def test_validator_speaks_chinese() -> None:
-    document = {"regime": "cwc", "type": "adnd", "state": "CHN", "period": 2020,
-                "data": {"lines": [{"cas": "756-79-6", "activity": "export", "quantity": "-2",
-                                    "unit": "kg"}]}}
+    document = {
+        "regime": "cwc",
+        "type": "adnd",
+        "state": "CHN",
+        "period": 2020,
+        "data": {
+            "lines": [{"cas": "756-79-6", "activity": "export", "quantity": "-2", "unit": "kg"}]
+        },
+    }
     messages = [p.message for p in validate(document, registry(), language="zh").errors]
     assert "数量: 必须至少为 0" in messages
     assert "伙伴国（进口和出口）: 为必填项" in messages

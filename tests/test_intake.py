@@ -48,8 +48,10 @@ def adnd_csv(lines: str, header: str = "cas,activity,partner_state,quantity,unit
 
 
 def test_sample_files_read_the_same_in_every_format() -> None:
-    docs = {n: normalised((FIXTURES / n).read_bytes(), n) for n in
-            ("adnd.json", "adnd.csv", "adnd.xlsx")}
+    docs = {
+        n: normalised((FIXTURES / n).read_bytes(), n)
+        for n in ("adnd.json", "adnd.csv", "adnd.xlsx")
+    }
     assert docs["adnd.json"] == docs["adnd.csv"] == docs["adnd.xlsx"]
     lines = docs["adnd.xlsx"]["data"]["lines"]
     assert [line["quantity"] for line in lines] == ["45000", "31.5", "2.125"]
@@ -103,8 +105,11 @@ def test_every_value_is_located_in_the_sheet(dtype: DeclarationType) -> None:
         sheet = section.id[:31]
         assert parsed.locate(f"/data/{section.id}").startswith(f"{sheet}!")
         first = section.fields[0].id
-        where = parsed.locate(f"/data/{section.id}/0/{first}" if section.kind == "table"
-                              else f"/data/{section.id}/{first}")
+        where = parsed.locate(
+            f"/data/{section.id}/0/{first}"
+            if section.kind == "table"
+            else f"/data/{section.id}/{first}"
+        )
         assert where == (f"{sheet}!A2" if section.kind == "table" else f"{sheet}!B2")
 
 
@@ -154,8 +159,11 @@ def test_xlsx_with_blank_rows_keeps_sheet_row_numbers() -> None:
 
 
 def test_headers_may_be_english_labels_in_any_case() -> None:
-    data = adnd_csv("75-44-5,Production,,5,T,", header="CAS registry number,ACTIVITY,"
-                    "partner state (import and export),quantity,Unit,Remarks")
+    data = adnd_csv(
+        "75-44-5,Production,,5,T,",
+        header="CAS registry number,ACTIVITY,"
+        "partner state (import and export),quantity,Unit,Remarks",
+    )
     doc = normalised(data)
     assert doc["data"]["lines"] == [
         {"cas": "75-44-5", "activity": "production", "quantity": "5", "unit": "t"}
@@ -197,34 +205,45 @@ def test_nothing_to_declare_from_csv() -> None:
 
 def test_csv_takes_off_the_apostrophe_of_a_safe_export() -> None:
     doc = sample_document(ADND, REG)
-    doc["data"]["lines"][0]["remarks"] = "=HYPERLINK(\"http://example.invalid\")"
+    doc["data"]["lines"][0]["remarks"] = '=HYPERLINK("http://example.invalid")'
     data = csv_template(ADND, REG, period=2024, state="FRA", prefill=doc)
     assert b"'=HYPERLINK" in data
     assert normalised(data)["data"]["lines"][0]["remarks"] == doc["data"]["lines"][0]["remarks"]
 
 
-def _raw_xlsx(sheets: dict[str, str], *, shared: list[str] | None = None,
-              styles: str | None = None) -> bytes:
+def _raw_xlsx(
+    sheets: dict[str, str], *, shared: list[str] | None = None, styles: str | None = None
+) -> bytes:
     """A workbook written by hand, as Excel writes it (shared strings, styles)."""
     ns = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
     rel_ns = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr("[Content_Types].xml", "<Types/>")
-        z.writestr("_rels/.rels", f'<Relationships><Relationship Id="r1" Type="{rel_ns}/'
-                   'officeDocument" Target="xl/workbook.xml"/></Relationships>')
-        entries = "".join(f'<sheet name="{n}" sheetId="{i}" r:id="s{i}"/>'
-                          for i, n in enumerate(sheets, 1))
-        z.writestr("xl/workbook.xml", f'<workbook {ns} xmlns:r="{rel_ns}"><sheets>{entries}'
-                   "</sheets></workbook>")
-        rels = "".join(f'<Relationship Id="s{i}" Type="{rel_ns}/worksheet" '
-                       f'Target="worksheets/sheet{i}.xml"/>' for i in range(1, len(sheets) + 1))
+        z.writestr(
+            "_rels/.rels",
+            f'<Relationships><Relationship Id="r1" Type="{rel_ns}/'
+            'officeDocument" Target="xl/workbook.xml"/></Relationships>',
+        )
+        entries = "".join(
+            f'<sheet name="{n}" sheetId="{i}" r:id="s{i}"/>' for i, n in enumerate(sheets, 1)
+        )
+        z.writestr(
+            "xl/workbook.xml",
+            f'<workbook {ns} xmlns:r="{rel_ns}"><sheets>{entries}</sheets></workbook>',
+        )
+        rels = "".join(
+            f'<Relationship Id="s{i}" Type="{rel_ns}/worksheet" Target="worksheets/sheet{i}.xml"/>'
+            for i in range(1, len(sheets) + 1)
+        )
         rels += f'<Relationship Id="ss" Type="{rel_ns}/sharedStrings" Target="sharedStrings.xml"/>'
         rels += f'<Relationship Id="st" Type="{rel_ns}/styles" Target="/xl/styles.xml"/>'
         z.writestr("xl/_rels/workbook.xml.rels", f"<Relationships>{rels}</Relationships>")
         for i, body in enumerate(sheets.values(), 1):
-            z.writestr(f"xl/worksheets/sheet{i}.xml", f"<worksheet {ns}><sheetData>{body}"
-                       "</sheetData></worksheet>")
+            z.writestr(
+                f"xl/worksheets/sheet{i}.xml",
+                f"<worksheet {ns}><sheetData>{body}</sheetData></worksheet>",
+            )
         items = "".join(f"<si><t>{s}</t></si>" for s in shared or [])
         z.writestr("xl/sharedStrings.xml", f"<sst {ns}>{items}</sst>")
         z.writestr("xl/styles.xml", styles or f"<styleSheet {ns}/>")
@@ -246,18 +265,30 @@ def test_xlsx_as_excel_writes_it_shared_strings_rich_text_and_dates() -> None:
         elif isinstance(value, int):
             cells.append(f'<c r="{letter}2"><v>{value}</v></c>')
         else:
-            cells.append(f'<c r="{letter}2" t="inlineStr"><is><r><t>{value}</t></r>'
-                         "<rPh><t>phonetic</t></rPh></is></c>")
+            cells.append(
+                f'<c r="{letter}2" t="inlineStr"><is><r><t>{value}</t></r>'
+                "<rPh><t>phonetic</t></rPh></is></c>"
+            )
     head = "".join(f'<c r="{chr(65 + i)}1" t="s"><v>{7 + i}</v></c>' for i in range(len(fields)))
-    styles = ('<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-              '<cellXfs count="2"><xf numFmtId="0"/><xf numFmtId="14"/></cellXfs></styleSheet>')
-    declaration = "".join(
-        f'<row r="{r}"><c r="A{r}" t="s"><v>{k}</v></c><c r="B{r}" t="s"><v>{v}</v></c></row>'
-        for r, (k, v) in enumerate([(0, 1), (2, 3), (5, 6)], start=1)
-    ) + '<row r="4"><c r="A4" t="s"><v>4</v></c><c r="B4"><v>2024</v></c></row>'
-    data = _raw_xlsx({"declaration": declaration,
-                      "outbreaks": f'<row r="1">{head}</row><row r="2">{"".join(cells)}</row>'},
-                     shared=shared, styles=styles)
+    styles = (
+        '<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        '<cellXfs count="2"><xf numFmtId="0"/><xf numFmtId="14"/></cellXfs></styleSheet>'
+    )
+    declaration = (
+        "".join(
+            f'<row r="{r}"><c r="A{r}" t="s"><v>{k}</v></c><c r="B{r}" t="s"><v>{v}</v></c></row>'
+            for r, (k, v) in enumerate([(0, 1), (2, 3), (5, 6)], start=1)
+        )
+        + '<row r="4"><c r="A4" t="s"><v>4</v></c><c r="B4"><v>2024</v></c></row>'
+    )
+    data = _raw_xlsx(
+        {
+            "declaration": declaration,
+            "outbreaks": f'<row r="1">{head}</row><row r="2">{"".join(cells)}</row>',
+        },
+        shared=shared,
+        styles=styles,
+    )
     parsed = parse(data)
     assert "cognizance" in fields
     assert parsed.document["data"]["outbreaks"][0]["cognizance"] == "2024-05-01"
@@ -268,12 +299,17 @@ def test_xlsx_as_excel_writes_it_shared_strings_rich_text_and_dates() -> None:
 
 
 def test_unknown_column_section_and_stray_value_reported_together() -> None:
-    data = adnd_csv("75-44-5,production,,5,t,,surplus\n", header="cas,activity,partner,quantity,"
-                    "unit,remarks") + b"\n[plants]\nname\nx\n"
+    data = (
+        adnd_csv(
+            "75-44-5,production,,5,t,,surplus\n",
+            header="cas,activity,partner,quantity,unit,remarks",
+        )
+        + b"\n[plants]\nname\nx\n"
+    )
     with pytest.raises(ValidationFailed) as caught:
         parse(data)
     found = {(p.path, p.code) for p in caught.value.problems}
-    assert ('row 8, column 3', "unknown_column") in found
+    assert ("row 8, column 3", "unknown_column") in found
     assert ("row 9, column 7", "no_header") in found
     assert ("row 11", "unknown_section") in found
     message = next(p.message for p in caught.value.problems if p.code == "unknown_column")

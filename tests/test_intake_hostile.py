@@ -217,8 +217,16 @@ def test_total_unpacked_size_and_entry_count() -> None:
         parse(_zip({f"x{i}": b"" for i in range(50)}), limits=Limits(max_zip_entries=20))
 
 
-@pytest.mark.parametrize("name", ["../../etc/passwd", "/xl/workbook.xml", "xl\\..\\evil.xml",
-                                  "C:/evil.xml", "xl/../../evil.xml"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "../../etc/passwd",
+        "/xl/workbook.xml",
+        "xl\\..\\evil.xml",
+        "C:/evil.xml",
+        "xl/../../evil.xml",
+    ],
+)
 def test_path_traversal_entry_names(name: str) -> None:
     with pytest.raises(UnsupportedFormat, match="unsafe name"):
         parse(_zip({"[Content_Types].xml": b"<Types/>", name: b"x"}), "d.xlsx")
@@ -250,17 +258,21 @@ def test_zip_that_is_not_a_workbook() -> None:
 
 def _workbook(sheet_xml: bytes, *, workbook_xml: bytes | None = None) -> bytes:
     rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-    return _zip({
-        "_rels/.rels": f'<Relationships><Relationship Id="r" Type="{rel}/officeDocument" '
-                       'Target="xl/workbook.xml"/></Relationships>'.encode(),
-        "xl/workbook.xml": workbook_xml or (
-            f'<workbook {NS} xmlns:r="{rel}"><sheets><sheet name="declaration" sheetId="1" '
-            'r:id="s1"/></sheets></workbook>').encode(),
-        "xl/_rels/workbook.xml.rels": f'<Relationships><Relationship Id="s1" Type="{rel}/'
-                                      'worksheet" Target="worksheets/sheet1.xml"/>'
-                                      "</Relationships>".encode(),
-        "xl/worksheets/sheet1.xml": sheet_xml,
-    })
+    return _zip(
+        {
+            "_rels/.rels": f'<Relationships><Relationship Id="r" Type="{rel}/officeDocument" '
+            'Target="xl/workbook.xml"/></Relationships>'.encode(),
+            "xl/workbook.xml": workbook_xml
+            or (
+                f'<workbook {NS} xmlns:r="{rel}"><sheets><sheet name="declaration" sheetId="1" '
+                'r:id="s1"/></sheets></workbook>'
+            ).encode(),
+            "xl/_rels/workbook.xml.rels": f'<Relationships><Relationship Id="s1" Type="{rel}/'
+            'worksheet" Target="worksheets/sheet1.xml"/>'
+            "</Relationships>".encode(),
+            "xl/worksheets/sheet1.xml": sheet_xml,
+        }
+    )
 
 
 def test_million_empty_cells_over_the_cell_limit() -> None:
@@ -274,8 +286,10 @@ def test_million_empty_cells_over_the_cell_limit() -> None:
 
 
 def test_far_right_cells_cost_the_gap() -> None:
-    rows = b"".join(b'<row r="%d"><c r="XFD%d" t="inlineStr"><is><t>x</t></is></c></row>' % (r, r)
-                    for r in range(1, 200))
+    rows = b"".join(
+        b'<row r="%d"><c r="XFD%d" t="inlineStr"><is><t>x</t></is></c></row>' % (r, r)
+        for r in range(1, 200)
+    )
     sheet = b"<worksheet " + NS.encode() + b"><sheetData>" + rows + b"</sheetData></worksheet>"
     with pytest.raises(TooLarge, match="cells"):
         parse(_workbook(sheet), "d.xlsx")
@@ -289,10 +303,12 @@ def test_cell_longer_than_a_spreadsheet_allows() -> None:
 
 
 def test_entity_expansion_is_refused() -> None:
-    laughs = (b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
-              b'<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>'
-              b"<worksheet " + NS.encode() + b"><sheetData><row><c t=\"inlineStr\"><is><t>&lol2;"
-              b"</t></is></c></row></sheetData></worksheet>")
+    laughs = (
+        b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+        b'<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>'
+        b"<worksheet " + NS.encode() + b'><sheetData><row><c t="inlineStr"><is><t>&lol2;'
+        b"</t></is></c></row></sheetData></worksheet>"
+    )
     with pytest.raises(UnsupportedFormat, match="DTD"):
         parse(_workbook(laughs), "d.xlsx")
     with pytest.raises(UnsupportedFormat, match="cannot be read"):
@@ -335,7 +351,7 @@ def test_write_csv_neutralises_every_cell() -> None:
 
 def test_xlsx_template_never_writes_prefilled_text_as_a_formula() -> None:
     doc = sample_document(ADND, REG)
-    doc["data"]["lines"][0]["remarks"] = "=WEBSERVICE(\"http://example.invalid\")"
+    doc["data"]["lines"][0]["remarks"] = '=WEBSERVICE("http://example.invalid")'
     book = openpyxl.load_workbook(io.BytesIO(xlsx_template(ADND, REG, prefill=doc)))
     cell = book["lines"]["F2"]
     assert cell.value == doc["data"]["lines"][0]["remarks"]
@@ -344,13 +360,16 @@ def test_xlsx_template_never_writes_prefilled_text_as_a_formula() -> None:
 
 # --- properties: nothing but InputError ----------------------------------------------------
 
-PROPERTY = settings(max_examples=150, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow])
+PROPERTY = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 JSON_VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
     | st.text(),
-    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=10), inner,
-                                                                 max_size=5),
+    lambda inner: (
+        st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=10), inner, max_size=5)
+    ),
     max_leaves=30,
 )
 
@@ -369,8 +388,10 @@ def test_arbitrary_bytes_raise_only_input_errors(data: bytes, name: str | None) 
 
 
 @PROPERTY
-@given(prefix=st.sampled_from([b"PK\x03\x04", b"\xef\xbb\xbf[declaration]\n", b"{"]),
-       data=st.binary(max_size=2000))
+@given(
+    prefix=st.sampled_from([b"PK\x03\x04", b"\xef\xbb\xbf[declaration]\n", b"{"]),
+    data=st.binary(max_size=2000),
+)
 def test_arbitrary_bytes_after_a_plausible_start(prefix: bytes, data: bytes) -> None:
     _only_input_errors(prefix + data, None)
 
@@ -384,15 +405,35 @@ def test_arbitrary_json_raises_only_input_errors(value: Any) -> None:
 
 
 CSV_CELLS = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=12) | (
-    st.sampled_from(["[declaration]", "[lines]", "regime", "cwc", "type", "adnd", "period",
-                     "2024", "state", "FRA", "cas", "quantity", "nothing_to_declare", "yes",
-                     "#", "'=1", ""])
+    st.sampled_from(
+        [
+            "[declaration]",
+            "[lines]",
+            "regime",
+            "cwc",
+            "type",
+            "adnd",
+            "period",
+            "2024",
+            "state",
+            "FRA",
+            "cas",
+            "quantity",
+            "nothing_to_declare",
+            "yes",
+            "#",
+            "'=1",
+            "",
+        ]
+    )
 )
 
 
 @PROPERTY
-@given(rows=st.lists(st.lists(CSV_CELLS, max_size=6), max_size=20),
-       delimiter=st.sampled_from([",", ";", "\t"]))
+@given(
+    rows=st.lists(st.lists(CSV_CELLS, max_size=6), max_size=20),
+    delimiter=st.sampled_from([",", ";", "\t"]),
+)
 def test_arbitrary_csv_raises_only_input_errors(rows: list[list[str]], delimiter: str) -> None:
     buffer = io.StringIO()
     csv.writer(buffer, delimiter=delimiter).writerows(rows)

@@ -87,14 +87,21 @@ def test_json_schema_of_adnd() -> None:
 def test_empty_templates_read_back(dtype: DeclarationType) -> None:
     """An untouched template parses; the validator then asks for the missing data."""
     expected = json_template(dtype, REG, period=2024, state="FRA")
-    for data, name in ((csv_template(dtype, REG, period=2024, state="FRA"), "t.csv"),
-                       (xlsx_template(dtype, REG, period=2024, state="FRA"), "t.xlsx"),
-                       (json.dumps(expected).encode(), "t.json")):
+    for data, name in (
+        (csv_template(dtype, REG, period=2024, state="FRA"), "t.csv"),
+        (xlsx_template(dtype, REG, period=2024, state="FRA"), "t.xlsx"),
+        (json.dumps(expected).encode(), "t.json"),
+    ):
         parsed = parse(data, name)
         assert {k: parsed.document[k] for k in ("regime", "type", "period", "state")} == {
-            "regime": dtype.regime, "type": dtype.id, "period": 2024, "state": "FRA"}
-        header_problems = [p for p in validate(parsed.document, REG).errors
-                           if not p.path.startswith("/data")]
+            "regime": dtype.regime,
+            "type": dtype.id,
+            "period": 2024,
+            "state": "FRA",
+        }
+        header_problems = [
+            p for p in validate(parsed.document, REG).errors if not p.path.startswith("/data")
+        ]
         assert header_problems == []
 
 
@@ -124,7 +131,12 @@ def test_xlsx_template_layout() -> None:
     assert book.sheetnames == ["declaration", "lines", "codes"]
     declaration = book["declaration"]
     assert [[c.value for c in row] for row in declaration.iter_rows(max_col=2)][:5] == [
-        ["key", "value"], ["regime", "cwc"], ["type", "adnd"], ["period", 2024], ["state", None]]
+        ["key", "value"],
+        ["regime", "cwc"],
+        ["type", "adnd"],
+        ["period", 2024],
+        ["state", None],
+    ]
     lines = book["lines"]
     assert [c.value for c in lines[1]] == [f.id for f in ADND.section("lines").fields]  # type: ignore[union-attr]
     assert lines.freeze_panes == "A2"
@@ -148,7 +160,8 @@ def test_xlsx_form_sheet_layout() -> None:
     book = openpyxl.load_workbook(io.BytesIO(xlsx_template(dtype, REG)))
     sheet = book["site"]
     assert [sheet.cell(r, 1).value for r in range(2, len(site.fields) + 2)] == [
-        f.id for f in site.fields]
+        f.id for f in site.fields
+    ]
     choice = next(f for f in site.fields if f.type is FieldType.CHOICE)
     row = 2 + site.fields.index(choice)
     refs = {str(dv.sqref) for dv in sheet.data_validations.dataValidation}

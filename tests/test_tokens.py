@@ -341,8 +341,20 @@ def test_cli_create_list_revoke(cli: CliRunner, ctx: Context) -> None:
     make_user(ctx, "fra", Role.NA_SUBMITTER, "FRA")
     result = cli.invoke(
         cli_app,
-        ["token", "create", "--user", "fra", "--scope", "declaration.read",
-         "--scope", "declaration.submit", "--expires", "90d", "--name", "ci"],
+        [
+            "token",
+            "create",
+            "--user",
+            "fra",
+            "--scope",
+            "declaration.read",
+            "--scope",
+            "declaration.submit",
+            "--expires",
+            "90d",
+            "--name",
+            "ci",
+        ],
     )
     assert result.exit_code == 0, result.output
     token = result.stdout.strip()
@@ -354,14 +366,34 @@ def test_cli_create_list_revoke(cli: CliRunner, ctx: Context) -> None:
     assert token not in listed.stdout
     refused = cli.invoke(
         cli_app,
-        ["token", "create", "--user", "fra", "--scope", "user.manage", "--expires", "2d",
-         "--name", "x"],
+        [
+            "token",
+            "create",
+            "--user",
+            "fra",
+            "--scope",
+            "user.manage",
+            "--expires",
+            "2d",
+            "--name",
+            "x",
+        ],
     )
     assert refused.exit_code == 1 and "does not hold it" in refused.output
     too_long = cli.invoke(
         cli_app,
-        ["token", "create", "--user", "fra", "--scope", "declaration.read", "--expires", "400d",
-         "--name", "x"],
+        [
+            "token",
+            "create",
+            "--user",
+            "fra",
+            "--scope",
+            "declaration.read",
+            "--expires",
+            "400d",
+            "--name",
+            "x",
+        ],
     )
     assert too_long.exit_code == 1 and "365 days" in too_long.output
     revoked = cli.invoke(cli_app, ["token", "revoke", rows[0]["id"]])

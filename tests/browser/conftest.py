@@ -38,12 +38,17 @@ from veritrail.server import create_app
 from veritrail.settings import Settings
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync",
-                 "--disable-quic"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-quic",
+]
 PASSWORD = "browser-test-password"
 PERIOD = datetime.now(UTC).year - 1
-
 
 
 @dataclass
@@ -55,15 +60,27 @@ class Users:
 
     def _organisation(self, id: str, kind: str, state: str | None = None) -> None:
         if id not in self.made:
-            do_create_organisation(self.ctx, actor=OPERATOR, id=id, kind=kind,
-                                   name=f"{kind} {state or ''}".strip(), state=state)
+            do_create_organisation(
+                self.ctx,
+                actor=OPERATOR,
+                id=id,
+                kind=kind,
+                name=f"{kind} {state or ''}".strip(),
+                state=state,
+            )
             self.made.add(id)
 
     def national(self, state: str, role: Role = Role.NA_SUBMITTER) -> str:
         self._organisation(f"na-{state}", "national_authority", state)
         username = f"{state.lower()}-{role.value}"
-        do_create_user(self.ctx, actor=OPERATOR, username=username, password=PASSWORD,
-                       role=role, organisation_id=f"na-{state}")
+        do_create_user(
+            self.ctx,
+            actor=OPERATOR,
+            username=username,
+            password=PASSWORD,
+            role=role,
+            organisation_id=f"na-{state}",
+        )
         enrol_if_needed(self.ctx, username, role)
         return username
 
@@ -72,13 +89,20 @@ class Users:
         actor = actor_for(self.ctx, username)
         assert actor is not None
         moment = min(datetime.now(UTC), datetime(PERIOD + 1, 1, 2, 12, tzinfo=UTC))
-        return do_submit_declaration(self.ctx, actor=actor,
-                                     parsed=ParsedDeclaration(document, "json"), now=moment).id
+        return do_submit_declaration(
+            self.ctx, actor=actor, parsed=ParsedDeclaration(document, "json"), now=moment
+        ).id
 
     def analyst(self) -> str:
         self._organisation("secretariat", "secretariat")
-        do_create_user(self.ctx, actor=OPERATOR, username="analyst", password=PASSWORD,
-                       role=Role.ANALYST, organisation_id="secretariat")
+        do_create_user(
+            self.ctx,
+            actor=OPERATOR,
+            username="analyst",
+            password=PASSWORD,
+            role=Role.ANALYST,
+            organisation_id="secretariat",
+        )
         enrol_if_needed(self.ctx, "analyst", Role.ANALYST)
         return "analyst"
 
@@ -100,8 +124,9 @@ def live_server(settings: Settings, ctx: Context) -> Iterator[str]:
     """The app served by uvicorn in a background thread; yields its base URL."""
     sock = _free_socket()
     port = sock.getsockname()[1]
-    config = uvicorn.Config(create_app(settings, ctx), log_level="warning", access_log=False,
-                            ws="none", lifespan="off")
+    config = uvicorn.Config(
+        create_app(settings, ctx), log_level="warning", access_log=False, ws="none", lifespan="off"
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
@@ -126,8 +151,7 @@ def playwright_session() -> Iterator[Playwright]:
 
 @pytest.fixture(scope="session")
 def browser(playwright_session: Playwright) -> Iterator[Browser]:
-    browser = playwright_session.chromium.launch(executable_path=str(CHROMIUM),
-                                                 args=CHROMIUM_ARGS)
+    browser = playwright_session.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
     yield browser
     browser.close()
 
@@ -147,15 +171,17 @@ class Problems:
 
     def response(self, response: Response) -> None:
         if response.status >= 400 and response.request.resource_type != "document":
-            self.items.append(f"{response.status} for {response.request.resource_type} "
-                              f"{response.url}")
+            self.items.append(
+                f"{response.status} for {response.request.resource_type} {response.url}"
+            )
 
 
 @pytest.fixture
 def page(browser: Browser, live_server: str) -> Iterator[Page]:
     """A page in a fresh browser context; fails the test on any console error."""
-    context = browser.new_context(base_url=live_server, locale="en-GB",
-                                  viewport={"width": 1280, "height": 900})
+    context = browser.new_context(
+        base_url=live_server, locale="en-GB", viewport={"width": 1280, "height": 900}
+    )
     context.set_default_timeout(10_000)
     page = context.new_page()
     problems = Problems()

@@ -59,9 +59,7 @@ def _entry(declaration: Declaration, version: DeclarationVersion) -> dict[str, A
     }
 
 
-def my_data_zip(
-    ctx: Context, *, actor: Actor, now: datetime | None = None
-) -> tuple[bytes, str]:
+def my_data_zip(ctx: Context, *, actor: Actor, now: datetime | None = None) -> tuple[bytes, str]:
     """The export of the actor's state as ZIP bytes, with a file name for it."""
     if actor.state is None:
         raise Forbidden("the export is for a state's national authority; this account has no state")

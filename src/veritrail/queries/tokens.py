@@ -103,9 +103,7 @@ def token_actor(ctx: Context, secret: str, *, now: datetime | None = None) -> To
     state = _state(row, now)
     if state is TokenState.REVOKED:
         when = row.revoked_at.date().isoformat() if row.revoked_at else ""
-        raise NotAuthenticated(
-            f"this API token ({row.id}) was revoked on {when}; create a new one"
-        )
+        raise NotAuthenticated(f"this API token ({row.id}) was revoked on {when}; create a new one")
     if state is TokenState.EXPIRED:
         raise NotAuthenticated(
             f"this API token ({row.id}) expired on {row.expires_at.date().isoformat()}; "

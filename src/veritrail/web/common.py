@@ -66,13 +66,22 @@ def flash(request: Request, message: str, kind: str = "success", **params: Any) 
 
 def flash_submitted(request: Request, result: SubmissionResult) -> None:
     """Tell the submitter the version stored, with the first warnings of the checks."""
-    message = (N_("Amendment stored as version %(version)s.") if result.amendment
-               else N_("Declaration submitted as version %(version)s."))
-    warnings = [{"path": str(w.get("path", ""))[:80], "message": str(w.get("message", ""))[:200]}
-                for w in result.warnings[:10]]
-    request.session["flash"] = {"kind": "success", "message": message,
-                                "params": {"version": result.version},
-                                "warnings": warnings, "more": max(0, len(result.warnings) - 10)}
+    message = (
+        N_("Amendment stored as version %(version)s.")
+        if result.amendment
+        else N_("Declaration submitted as version %(version)s.")
+    )
+    warnings = [
+        {"path": str(w.get("path", ""))[:80], "message": str(w.get("message", ""))[:200]}
+        for w in result.warnings[:10]
+    ]
+    request.session["flash"] = {
+        "kind": "success",
+        "message": message,
+        "params": {"version": result.version},
+        "warnings": warnings,
+        "more": max(0, len(result.warnings) - 10),
+    }
 
 
 def page(

@@ -25,8 +25,11 @@ def _messages(tree: ast.AST) -> Iterator[tuple[int, str]]:
                     yield message.lineno, message.value
         elif isinstance(node, ast.Tuple) and len(node.elts) == 3:
             _code, message, params = node.elts
-            if (isinstance(message, ast.Constant) and isinstance(message.value, str)
-                    and isinstance(params, ast.Dict)):
+            if (
+                isinstance(message, ast.Constant)
+                and isinstance(message.value, str)
+                and isinstance(params, ast.Dict)
+            ):
                 yield message.lineno, message.value
 
 

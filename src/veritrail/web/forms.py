@@ -91,9 +91,15 @@ def widget(
 ) -> Widget:
     name = f"{section.id}.{row_key}.{spec.id}" if row_key else f"{section.id}.{spec.id}"
     label = spec.label.get(language)
-    w = Widget(name=name, id="f-" + name.replace(".", "-"), spec=spec, label=label,
-               control="input", value=_text(value),
-               help=spec.help.get(language) if spec.help else "")
+    w = Widget(
+        name=name,
+        id="f-" + name.replace(".", "-"),
+        spec=spec,
+        label=label,
+        control="input",
+        value=_text(value),
+        help=spec.help.get(language) if spec.help else "",
+    )
     match spec.type:
         case FieldType.CHOICE:
             w.control = "select"
@@ -123,8 +129,11 @@ def build_sections(
     """The form's sections filled with ``data`` (the ``data`` part of a document)."""
     sections: list[Section] = []
     for spec in dtype.sections:
-        section = Section(spec=spec, title=spec.title.get(language),
-                          help=spec.help.get(language) if spec.help else "")
+        section = Section(
+            spec=spec,
+            title=spec.title.get(language),
+            help=spec.help.get(language) if spec.help else "",
+        )
         value = data.get(spec.id)
         if spec.kind is SectionKind.FORM:
             values = value if isinstance(value, dict) else {}
@@ -139,8 +148,9 @@ def build_sections(
 
 
 def table_row(section: SectionSpec, values: dict[str, Any], language: str, key: str) -> Row:
-    return Row(key=key, cells=[widget(section, f, values.get(f.id), language, key)
-                               for f in section.fields])
+    return Row(
+        key=key, cells=[widget(section, f, values.get(f.id), language, key) for f in section.fields]
+    )
 
 
 def datalists(dtype: DeclarationType, registry: Registry, language: str) -> list[Datalist]:
@@ -169,10 +179,12 @@ def document_from_form(
     dtype: DeclarationType, items: Iterable[tuple[str, str]], header: dict[str, Any]
 ) -> dict[str, Any]:
     """The canonical document a submitted form describes; empty table rows are dropped."""
-    forms: dict[str, dict[str, Any]] = {s.id: {} for s in dtype.sections
-                                        if s.kind is SectionKind.FORM}
-    rows: dict[str, dict[str, dict[str, Any]]] = {s.id: {} for s in dtype.sections
-                                                  if s.kind is SectionKind.TABLE}
+    forms: dict[str, dict[str, Any]] = {
+        s.id: {} for s in dtype.sections if s.kind is SectionKind.FORM
+    }
+    rows: dict[str, dict[str, dict[str, Any]]] = {
+        s.id: {} for s in dtype.sections if s.kind is SectionKind.TABLE
+    }
     for name, value in items:
         parts = name.split(".")
         if len(parts) == 2 and parts[0] in forms:
@@ -246,8 +258,9 @@ def place_problems(sections: list[Section], problems: list[Problem]) -> PlacedPr
             placed.header.append(problem)
             anchor = "form-header" if parts and parts[0] in HEADER_FIELDS else None
         elif not section.is_table:
-            target = next((w for w in section.widgets if len(parts) > 2 and w.spec.id == parts[2]),
-                          None)
+            target = next(
+                (w for w in section.widgets if len(parts) > 2 and w.spec.id == parts[2]), None
+            )
             anchor = _attach(target, problem) if target else _section(section, problem)
         else:
             row = None
@@ -256,8 +269,9 @@ def place_problems(sections: list[Section], problems: list[Problem]) -> PlacedPr
             if row is None:
                 anchor = _section(section, problem)
             else:
-                cell = next((w for w in row.cells if len(parts) > 3 and w.spec.id == parts[3]),
-                            None)
+                cell = next(
+                    (w for w in row.cells if len(parts) > 3 and w.spec.id == parts[3]), None
+                )
                 if cell is not None:
                     anchor = _attach(cell, problem)
                 else:

@@ -54,8 +54,11 @@ def _matches(code: str, query: str) -> bool:
 
 def _table(ctx: Context, actor: Actor, filters: Filters, language: str) -> dict[str, Any]:
     regime = filters.regime if filters.regime in ctx.registry.packs else None
-    cells = [c for c in status_table(ctx, actor=actor, period=filters.period, regime=regime)
-             if _matches(c.state, filters.q)]
+    cells = [
+        c
+        for c in status_table(ctx, actor=actor, period=filters.period, regime=regime)
+        if _matches(c.state, filters.q)
+    ]
     counts = Counter(c.status for c in cells)
     wanted = ReportingStatus(filters.status) if filters.status in set(ReportingStatus) else None
     rows: dict[str, StateRow] = {}
@@ -64,11 +67,18 @@ def _table(ctx: Context, actor: Actor, filters: Filters, language: str) -> dict[
             continue
         row = rows.setdefault(cell.state, StateRow(cell.state, _name(cell.state, language)))
         row.cells[cell.regime] = cell
-    regimes = [(p.regime.id, p.regime.short_name.get(language))
-               for p in ctx.registry.packs.values() if regime in (None, p.regime.id)]
+    regimes = [
+        (p.regime.id, p.regime.short_name.get(language))
+        for p in ctx.registry.packs.values()
+        if regime in (None, p.regime.id)
+    ]
     exact = states.lookup(filters.q) if filters.q else None
-    csv = {"period": filters.period, "regime": regime or "",
-           "status": wanted.value if wanted else "", "state": exact.alpha3 if exact else ""}
+    csv = {
+        "period": filters.period,
+        "regime": regime or "",
+        "status": wanted.value if wanted else "",
+        "state": exact.alpha3 if exact else "",
+    }
     return {
         "rows": sorted(rows.values(), key=lambda r: r.name.casefold()),
         "regimes": regimes,
@@ -103,13 +113,20 @@ def overview(
         return RedirectResponse("/", status_code=303)
     language = lang(request)
     filters = Filters(period or current_period(), regime, status, q.strip())
-    return page(request, "overview.html", {
-        **_table(ctx, actor, filters, language),
-        "periods": period_choices(),
-        "all_regimes": [(p.regime.id, p.regime.short_name.get(language))
-                        for p in ctx.registry.packs.values()],
-        "statuses": STATUS_ORDER,
-    }, actor=actor)
+    return page(
+        request,
+        "overview.html",
+        {
+            **_table(ctx, actor, filters, language),
+            "periods": period_choices(),
+            "all_regimes": [
+                (p.regime.id, p.regime.short_name.get(language))
+                for p in ctx.registry.packs.values()
+            ],
+            "statuses": STATUS_ORDER,
+        },
+        actor=actor,
+    )
 
 
 @router.get("/overview/table", include_in_schema=False)
@@ -126,8 +143,9 @@ def overview_table(
     if actor.is_national:
         return RedirectResponse("/", status_code=303)
     filters = Filters(period or current_period(), regime, status, q.strip())
-    response = partial(request, "_overview_table.html",
-                       _table(ctx, actor, filters, lang(request)), actor=actor)
+    response = partial(
+        request, "_overview_table.html", _table(ctx, actor, filters, lang(request)), actor=actor
+    )
     # The address bar shows the full page with these filters, so a reload keeps them.
     response.headers["HX-Replace-Url"] = "/overview?" + filters.query(q=filters.q)
     return response

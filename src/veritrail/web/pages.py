@@ -45,26 +45,47 @@ class Deadline:
         return self.declarations[0] if self.declarations else None
 
 
-def deadlines(ctx: Context, state: str, period: int, mine: list[DeclarationPublic],
-              language: str, now: datetime) -> list[Deadline]:
+def deadlines(
+    ctx: Context,
+    state: str,
+    period: int,
+    mine: list[DeclarationPublic],
+    language: str,
+    now: datetime,
+) -> list[Deadline]:
     """Every type of every regime ``state`` is party to, with its reporting status."""
     out: list[Deadline] = []
     for pack in ctx.registry.packs.values():
         if state not in pack.parties():
             continue
         for dtype in pack.types.values():
-            filed = [d for d in mine if d.regime == pack.regime.id and d.type == dtype.id
-                     and d.period == period]
+            filed = [
+                d
+                for d in mine
+                if d.regime == pack.regime.id and d.type == dtype.id and d.period == period
+            ]
             expected = dtype.expected == "every_party"
             status = None
             if expected or filed:
                 status = type_status(
-                    dtype, period,
+                    dtype,
+                    period,
                     [Filed(d.type, d.first_submitted_at, d.nothing_to_declare) for d in filed],
-                    now)
-            out.append(Deadline(pack.regime.id, pack.regime.short_name.get(language), dtype.id,
-                                dtype.title.get(language), dtype.reference,
-                                dtype.deadline.due(period), expected, status, filed))
+                    now,
+                )
+            out.append(
+                Deadline(
+                    pack.regime.id,
+                    pack.regime.short_name.get(language),
+                    dtype.id,
+                    dtype.title.get(language),
+                    dtype.reference,
+                    dtype.deadline.due(period),
+                    expected,
+                    status,
+                    filed,
+                )
+            )
     return out
 
 
@@ -82,17 +103,22 @@ def home(
     period = period or current_period()
     mine = list_declarations(ctx, actor=actor, state=actor.state, limit=1000)
     rows = deadlines(ctx, actor.state, period, mine, language, datetime.now(UTC))
-    return page(request, "dashboard.html", {
-        "period": period,
-        "periods": period_choices(),
-        "state_label": state_name(actor.state, language),
-        "deadlines": rows,
-        "expected": [d for d in rows if d.expected],
-        "optional": [d for d in rows if not d.expected],
-        "mine": mine,
-        "may_submit": actor.may_submit_for(actor.state),
-        "titles": {(d.regime, d.type): (d.regime_name, d.title) for d in rows},
-    }, actor=actor)
+    return page(
+        request,
+        "dashboard.html",
+        {
+            "period": period,
+            "periods": period_choices(),
+            "state_label": state_name(actor.state, language),
+            "deadlines": rows,
+            "expected": [d for d in rows if d.expected],
+            "optional": [d for d in rows if not d.expected],
+            "mine": mine,
+            "may_submit": actor.may_submit_for(actor.state),
+            "titles": {(d.regime, d.type): (d.regime_name, d.title) for d in rows},
+        },
+        actor=actor,
+    )
 
 
 # Fixed paths first: /declarations/new and /declarations/upload before /declarations/{id}.

@@ -43,13 +43,18 @@ _HUGE = 1 << 40
 
 # Fast path: each cell is written ``<c r="B12" ...>`` (Excel, LibreOffice, openpyxl).
 # Each has a literal prefix: three searches are ten times faster than one alternation.
-_UNUSUAL = (re.compile(rb'<c(?:[\t\n\r/>]| (?!r="))'), re.compile(rb"<v[\s/]"),
-            re.compile(rb":[cv][\s/>]"))
+_UNUSUAL = (
+    re.compile(rb'<c(?:[\t\n\r/>]| (?!r="))'),
+    re.compile(rb"<v[\s/]"),
+    re.compile(rb":[cv][\s/>]"),
+)
 _COLUMNS = re.compile(rb'<c r="([A-Za-z]*)')
 _ROWS = re.compile(rb'<c r="[A-Za-z]*(\d*)"')
 _SHARED_REF = re.compile(rb"<v>(\d+)</v>")
-_ERROR_CELL = re.compile(rb'<c r="([A-Za-z]*\d*)"[^>]*\st="e"[^>]*>(?:<f[^>]*/>|<f[^>]*>[^<]*</f>)?'
-                         rb"(?:<v>([^<]*)</v>)?")
+_ERROR_CELL = re.compile(
+    rb'<c r="([A-Za-z]*\d*)"[^>]*\st="e"[^>]*>(?:<f[^>]*/>|<f[^>]*>[^<]*</f>)?'
+    rb"(?:<v>([^<]*)</v>)?"
+)
 # Exact path: every tag of a cell, row or value, wherever ``>`` hides in quotes.
 _TAG = re.compile(rb"<(/?)(?:[\w.-]+:)?(row|c|v)(?=[\s/>])((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>")
 _R_ATTR = re.compile(rb"""(?:^|\s)r\s*=\s*(?:"([^"]*)"|'([^']*)')""")
@@ -74,29 +79,42 @@ def check_zip(data: bytes, limits: Limits) -> zipfile.ZipFile:
         archive = zipfile.ZipFile(io.BytesIO(data))
         infos = archive.infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError) as exc:
-        raise UnsupportedFormat(f"the file is not a readable .xlsx workbook (a damaged or "
-                                f"incomplete zip archive). {SAVE_AS_XLSX}") from exc
+        raise UnsupportedFormat(
+            f"the file is not a readable .xlsx workbook (a damaged or "
+            f"incomplete zip archive). {SAVE_AS_XLSX}"
+        ) from exc
     if len(infos) > limits.max_zip_entries:
-        raise TooLarge(f"the workbook holds {len(infos):,} parts; at most "
-                       f"{limits.max_zip_entries:,} are accepted", limit=limits.max_zip_entries)
+        raise TooLarge(
+            f"the workbook holds {len(infos):,} parts; at most "
+            f"{limits.max_zip_entries:,} are accepted",
+            limit=limits.max_zip_entries,
+        )
     names: set[str] = set()
     total = 0
     for info in infos:
         name = info.filename
         parts = name.replace("\\", "/").split("/")
         if (
-            name.startswith(("/", "\\")) or "\\" in name or "\x00" in name
-            or ".." in parts or re.match(r"^[A-Za-z]:", name)
+            name.startswith(("/", "\\"))
+            or "\\" in name
+            or "\x00" in name
+            or ".." in parts
+            or re.match(r"^[A-Za-z]:", name)
         ):
-            raise UnsupportedFormat(f"the workbook contains a part with an unsafe name "
-                                    f"({name[:80]!r}); it was not opened. {SAVE_AS_XLSX}")
+            raise UnsupportedFormat(
+                f"the workbook contains a part with an unsafe name "
+                f"({name[:80]!r}); it was not opened. {SAVE_AS_XLSX}"
+            )
         if name in names:
-            raise UnsupportedFormat(f"the workbook contains the part {name[:80]!r} twice; it "
-                                    f"was not opened. {SAVE_AS_XLSX}")
+            raise UnsupportedFormat(
+                f"the workbook contains the part {name[:80]!r} twice; it "
+                f"was not opened. {SAVE_AS_XLSX}"
+            )
         names.add(name)
         if info.flag_bits & 0x1:
-            raise UnsupportedFormat("the workbook is encrypted; remove its password and upload "
-                                    "it again")
+            raise UnsupportedFormat(
+                "the workbook is encrypted; remove its password and upload it again"
+            )
         total += info.file_size
         ratio = info.file_size / max(info.compress_size, 1)
         if info.file_size > _RATIO_FLOOR and ratio > limits.max_compression_ratio:
@@ -107,9 +125,11 @@ def check_zip(data: bytes, limits: Limits) -> zipfile.ZipFile:
                 limit=limits.max_compression_ratio,
             )
     if total > limits.max_unzipped_bytes:
-        raise TooLarge(f"the workbook unpacks to {megabytes(total)}; at most "
-                       f"{megabytes(limits.max_unzipped_bytes)} are accepted",
-                       limit=limits.max_unzipped_bytes)
+        raise TooLarge(
+            f"the workbook unpacks to {megabytes(total)}; at most "
+            f"{megabytes(limits.max_unzipped_bytes)} are accepted",
+            limit=limits.max_unzipped_bytes,
+        )
     return archive
 
 
@@ -178,8 +198,9 @@ class SheetScan:
             errors = _ERROR_CELL.findall(body)
             if len(errors) != body.count(b't="e"'):
                 return False
-            self.errors = [(ref.decode(), (text or b"#N/A").decode("utf-8", "replace"))
-                           for ref, text in errors]
+            self.errors = [
+                (ref.decode(), (text or b"#N/A").decode("utf-8", "replace")) for ref, text in errors
+            ]
         self.shared_refs.update(_SHARED_REF.findall(body))
         return True
 
@@ -206,7 +227,7 @@ class SheetScan:
                 cell_error = _ref(row_c, col) if _T_ERROR.search(attrs) else None
                 col += 1
             elif name == b"v" and not closing and not empty:
-                text = body[tag.end():body.find(b"<", tag.end())]
+                text = body[tag.end() : body.find(b"<", tag.end())]
                 if text.isdigit():
                     self.shared_refs[text] += 1
                 if cell_error is not None:
@@ -257,14 +278,17 @@ def prepare(data: bytes, limits: Limits) -> bytes:
             if not _is_xml(body):
                 continue  # images, printer settings, macros; and .xlsb's binary sheets
             if b"<!DOCTYPE" in body:
-                raise UnsupportedFormat("a document type declaration (DTD) is not allowed in "
-                                        f"a workbook. {SAVE_AS_XLSX}")
+                raise UnsupportedFormat(
+                    "a document type declaration (DTD) is not allowed in "
+                    f"a workbook. {SAVE_AS_XLSX}"
+                )
             if b"sheetData" in body:
                 scans.append(SheetScan(body, limits.max_spreadsheet_cells))
             if b"si>" in body or b"si " in body:
                 sizes = _string_sizes(body)
                 shared = [max(a, b) for a, b in zip(sizes, shared, strict=False)] + (
-                    sizes[len(shared):] or shared[len(sizes):])
+                    sizes[len(shared) :] or shared[len(sizes) :]
+                )
             copy.writestr(info.filename, body)
     _check_text(scans, shared, limits)
     _check_errors(scans)
@@ -280,18 +304,23 @@ def _check_text(scans: list[SheetScan], shared: list[int], limits: Limits) -> No
             if position < len(shared):
                 total += count * shared[position]
         if total > limit:
-            raise TooLarge(f"the cells of the workbook would hold more than {megabytes(limit)} "
-                           "of text once read (a text repeated in many cells counts each time); "
-                           "split the declaration", limit=limit)
+            raise TooLarge(
+                f"the cells of the workbook would hold more than {megabytes(limit)} "
+                "of text once read (a text repeated in many cells counts each time); "
+                "split the declaration",
+                limit=limit,
+            )
 
 
 def _check_errors(scans: list[SheetScan]) -> None:
     # calamine reads a cell showing #DIV/0! or #N/A as empty: refuse rather than lose it.
     for scan in scans:
         for cell, text in scan.errors:
-            raise UnsupportedFormat(f"cell {cell} of a sheet shows the formula error {text}; "
-                                    "correct the formula or type the value, then upload the "
-                                    "workbook again")
+            raise UnsupportedFormat(
+                f"cell {cell} of a sheet shows the formula error {text}; "
+                "correct the formula or type the value, then upload the "
+                "workbook again"
+            )
 
 
 __all__ = ["SAVE_AS_XLSX", "check_zip", "prepare", "too_many_cells"]

@@ -160,9 +160,12 @@ def _parse(reader: _Reader, registry: Registry) -> ParsedDeclaration:
     by_name = {fold(name): name for name in reversed(sheets)}
     if HEADER_SHEET not in by_name:
         found = ", ".join(repr(name) for name in sheets) or "none"
-        asm.problem("declaration!A1", "no_declaration_sheet",
-                    f"the workbook has no sheet named 'declaration' (its sheets: {found}); "
-                    "that sheet gives regime, type, period and state. Start from a template.")
+        asm.problem(
+            "declaration!A1",
+            "no_declaration_sheet",
+            f"the workbook has no sheet named 'declaration' (its sheets: {found}); "
+            "that sheet gives regime, type, period and state. Start from a template.",
+        )
         raise asm.fail()
     dtype = asm.header(reader.block(by_name[HEADER_SHEET]))
     if dtype is None:
