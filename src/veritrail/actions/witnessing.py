@@ -25,12 +25,14 @@ logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class WitnessConfig:
+class LogWitness:
+    """A witness the log asks to cosign: where it answers, and its cosigning key."""
+
     url: str
     verifier: Verifier
 
 
-def configured_witnesses(ctx: Context) -> list[WitnessConfig]:
+def configured_witnesses(ctx: Context) -> list[LogWitness]:
     found = []
     for item in ctx.settings.log_witnesses:
         url, _, vkey = item.strip().partition(" ")
@@ -40,7 +42,7 @@ def configured_witnesses(ctx: Context) -> list[WitnessConfig]:
                 "'https://witness.example/ witness.example+1a2b3c4d+BA…'"
             )
         try:
-            found.append(WitnessConfig(url, parse_verifier_key(vkey.strip())))
+            found.append(LogWitness(url, parse_verifier_key(vkey.strip())))
         except InputError as exc:
             raise ConfigurationError(f"witness key for {url}: {exc.message}") from exc
     return found
@@ -95,4 +97,4 @@ def gather_cosignatures(ctx: Context) -> int:
     return len(added)
 
 
-__all__ = ["WitnessConfig", "configured_witnesses", "gather_cosignatures"]
+__all__ = ["LogWitness", "configured_witnesses", "gather_cosignatures"]

@@ -135,7 +135,10 @@ def log(
     if seen_file.is_file():
         last_seen, _ = open_checkpoint(seen_file.read_text(encoding="utf-8"), verifier)
     with httpx.Client(timeout=30) as client:
-        fetch = _url_fetch(url, client) if url is not None else _dir_fetch(directory)  # type: ignore[arg-type]
+        if url is not None:
+            fetch = _url_fetch(url, client)
+        elif directory is not None:
+            fetch = _dir_fetch(directory)
         columns = (TextColumn("entries"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
         with Progress(*columns, console=err, transient=True) as bar:
             task = bar.add_task("entries", total=None)

@@ -11,16 +11,14 @@ with a few lines of their own: the leaf hash is SHA-256(0x00 || bytes).
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from veritrail.errors import VerificationFailed
+from veritrail.errors import InputError, VerificationFailed
 
 FORMAT_VERSION = 1
 MAX_ENTRY_BYTES = 65535  # an entry bundle stores each entry's length in two bytes
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
 @dataclass(frozen=True)
@@ -47,7 +45,7 @@ class Envelope:
         data = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         encoded = data.encode("utf-8")
         if len(encoded) > MAX_ENTRY_BYTES:
-            raise ValueError(f"a log entry is limited to {MAX_ENTRY_BYTES} bytes")
+            raise InputError(f"a log entry is limited to {MAX_ENTRY_BYTES} bytes")
         return encoded
 
     @classmethod
@@ -78,12 +76,8 @@ class Envelope:
 
 def format_time(moment: datetime) -> str:
     if moment.tzinfo is None:
-        raise ValueError("log times are timezone-aware UTC")
+        raise InputError("log times are timezone-aware UTC")
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def is_sha256_hex(value: str) -> bool:
-    return bool(_SHA256.match(value))
-
-
-__all__ = ["FORMAT_VERSION", "MAX_ENTRY_BYTES", "Envelope", "format_time", "is_sha256_hex"]
+__all__ = ["FORMAT_VERSION", "MAX_ENTRY_BYTES", "Envelope", "format_time"]

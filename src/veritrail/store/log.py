@@ -136,11 +136,9 @@ class TileReader:
         return found
 
 
-def counters(session: Session, *, lock: bool = False) -> tuple[int, int]:
+def counters(session: Session) -> tuple[int, int]:
     """(entries appended, entries integrated)."""
     query = select(LedgerState.size, LedgerState.integrated).where(LedgerState.id == STATE_ID)
-    if lock:
-        query = query.with_for_update()
     row = session.execute(query).one_or_none()
     if row is None:
         raise StorageError("the log has no state row; run `veritrail db upgrade`")
@@ -204,13 +202,6 @@ def latest_checkpoint(session: Session) -> LedgerCheckpoint | None:
     ).first()
 
 
-def checkpoint_at(session: Session, size: int) -> LedgerCheckpoint:
-    found = session.get(LedgerCheckpoint, size)
-    if found is None:
-        raise NotFound(f"the log signed no checkpoint at size {size}")
-    return found
-
-
 def hash_reader(
     session: Session, size: int, cache: TileCache | None = None
 ) -> tiles.TileHashReader:
@@ -259,7 +250,6 @@ __all__ = [
     "PendingEntry",
     "TileReader",
     "append",
-    "checkpoint_at",
     "counters",
     "entries_of",
     "entry_at",
