@@ -15,9 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from veritrail.errors import VeritrailError
-from veritrail.ledger import merkle, tiles
-from veritrail.ledger.checkpoint import open_checkpoint
+from veritrail.ledger import tiles
 from veritrail.ledger.envelope import Envelope
+from veritrail.ledger.logcheck import check_log
 from veritrail.store import log
 from veritrail.store.commitments import (
     ACCESS_BATCH,
@@ -31,7 +31,6 @@ from veritrail.store.models import (
     AuditEvent,
     DeclarationVersion,
     LedgerEntry,
-    LedgerTile,
 )
 
 Progress = Callable[[int, int], None]
@@ -152,25 +151,24 @@ class _Auditor:
             )
 
 
-def _check_entries(auditor: _Auditor, size: int, progress: Progress | None) -> list[bytes]:
-    leaves: list[bytes] = []
-    done = 0
-    while done < size:
+def _check_entries(auditor: _Auditor, size: int, progress: Progress | None) -> int:
+    """Check every entry against its record; how many contiguous entries there are."""
+    count = 0
+    while count < size:
         rows = auditor.session.execute(
             select(LedgerEntry.idx, LedgerEntry.entry)
-            .where(LedgerEntry.idx >= done, LedgerEntry.idx < done + CHUNK)
+            .where(LedgerEntry.idx >= count, LedgerEntry.idx < count + CHUNK)
             .order_by(LedgerEntry.idx)
         ).all()
         if not rows:
             break
         for index, raw in rows:
-            data = bytes(raw)
-            if index != len(leaves):
-                auditor.add("log", f"entry {len(leaves)}", "the log's entries have a gap")
-                return leaves
-            leaves.append(merkle.leaf_hash(data))
+            if index != count:
+                auditor.add("log", f"entry {count}", "the log's entries have a gap")
+                return count
+            count += 1
             try:
-                env = Envelope.from_bytes(data)
+                env = Envelope.from_bytes(bytes(raw))
             except VeritrailError as exc:
                 auditor.add("log", f"entry {index}", exc.message)
                 continue
@@ -180,48 +178,29 @@ def _check_entries(auditor: _Auditor, size: int, progress: Progress | None) -> l
                 auditor.access_batch(index, env)
             else:
                 auditor.audit_event(index, env)
-        done += len(rows)
         if progress is not None:
-            progress(done, size)
-    return leaves
+            progress(count, size)
+    return count
 
 
-def _check_tiles(auditor: _Auditor, leaves: list[bytes]) -> None:
+def _check_log(auditor: _Auditor, entries: int) -> None:
+    """The stored tiles and checkpoint, checked as a state checks the public log."""
     session = auditor.session
     checkpoint = log.latest_checkpoint(session)
     if checkpoint is None:
-        if leaves:
+        if entries:
             auditor.add("log", "checkpoint", "the log holds entries but no signed checkpoint")
         return
+
+    def fetch(path: str) -> bytes:
+        if path == "checkpoint":
+            return checkpoint.note.encode()
+        return log.read_tile(session, tiles.parse_tile_path(path), checkpoint.size)
+
     try:
-        opened, _ = open_checkpoint(checkpoint.note, auditor.ctx.log_signer().verifier)
+        check_log(fetch, auditor.ctx.log_signer().verifier)
     except VeritrailError as exc:
         auditor.add("log", f"checkpoint {checkpoint.size}", exc.message)
-        return
-    signed = leaves[: opened.size]
-    if len(signed) < opened.size:
-        auditor.add(
-            "log",
-            "entries",
-            f"the checkpoint signs {opened.size} entries; {len(leaves)} are stored",
-        )
-        return
-    rebuilt = tiles.build_tiles(signed)
-    stored = {(t.level, t.idx): bytes(t.hashes) for t in session.scalars(select(LedgerTile))}
-    for tile_id in tiles.tiles_for_size(opened.size):
-        key = (tile_id.level or 0, tile_id.index)
-        width = tile_id.width * merkle.HASH_SIZE
-        if stored.get(key, b"")[:width] != rebuilt.get(key, b"")[:width]:
-            auditor.add("log", tile_id.path, "the stored tile does not match the entries")
-    root = merkle.tree_root(
-        opened.size, tiles.TileHashReader(opened.size, lambda lv, ix: rebuilt.get((lv, ix), b""))
-    )
-    if root != opened.root_hash:
-        auditor.add(
-            "log",
-            f"checkpoint {opened.size}",
-            "the stored entries do not hash to the signed root: entries were altered",
-        )
 
 
 def run_audit(ctx: Context, *, progress: Progress | None = None) -> AuditReport:
@@ -230,9 +209,8 @@ def run_audit(ctx: Context, *, progress: Progress | None = None) -> AuditReport:
     with ctx.sessions() as session:
         auditor = _Auditor(ctx, session, report)
         size, _integrated = log.counters(session)
-        leaves = _check_entries(auditor, size, progress)
-        report.entries = len(leaves)
-        _check_tiles(auditor, leaves)
+        report.entries = _check_entries(auditor, size, progress)
+        _check_log(auditor, report.entries)
         for declaration_id, version in session.execute(
             select(DeclarationVersion.declaration_id, DeclarationVersion.version)
         ):
