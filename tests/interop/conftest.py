@@ -17,6 +17,8 @@ GOPATH = "/usr/share/gocode"
 def go_verify(tmp_path_factory: pytest.TempPathFactory) -> Path:
     go = shutil.which("go")
     if go is None:
+        if os.environ.get("VERITRAIL_REQUIRE_GO"):
+            raise RuntimeError("Go required (VERITRAIL_REQUIRE_GO) but `go` is not installed")
         pytest.skip("go is not installed (scripts/setup.sh installs golang-go)")
     build = tmp_path_factory.mktemp("go")
     env = {

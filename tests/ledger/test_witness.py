@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import base64
+import contextlib
+import http.server
 import os
 import socket
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -375,17 +378,46 @@ def test_client_failures_outside_the_witness_protocol(log_key: Signer) -> None:
     with pytest.raises(StorageError, match="unreachable"):
         submit_to_witness(f"http://127.0.0.1:{port}", 0, [], note, timeout=2)
 
-    def answer(status: int, text: str) -> httpx.Client:
-        return httpx.Client(
-            transport=httpx.MockTransport(lambda _: httpx.Response(status, text=text))
-        )
+    with _misbehaving_witness(503, "busy") as url, pytest.raises(StorageError, match="503"):
+        submit_to_witness(url, 0, [], note)
+    with (
+        _misbehaving_witness(200, "not a signature\n") as url,
+        pytest.raises(VerificationFailed, match="malformed"),
+    ):
+        submit_to_witness(url, 0, [], note)
+    with (
+        _misbehaving_witness(200, "") as url,
+        pytest.raises(VerificationFailed, match="without a cosignature"),
+    ):
+        submit_to_witness(url, 0, [], note)
 
-    with pytest.raises(StorageError, match="503"):
-        submit_to_witness("http://w", 0, [], note, client=answer(503, "busy"))
-    with pytest.raises(VerificationFailed, match="malformed"):
-        submit_to_witness("http://w", 0, [], note, client=answer(200, "not a signature\n"))
-    with pytest.raises(VerificationFailed, match="without a cosignature"):
-        submit_to_witness("http://w", 0, [], note, client=answer(200, ""))
+
+@contextlib.contextmanager
+def _misbehaving_witness(status: int, text: str) -> Iterator[str]:
+    """A real HTTP server on 127.0.0.1 that answers every request with ``status`` and ``text``."""
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - the http.server interface
+            self.rfile.read(int(self.headers.get("content-length", 0)))
+            body = text.encode()
+            self.send_response(status)
+            self.send_header("content-type", "text/plain; charset=utf-8")
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
 
 
 # Configuration and CLI -----------------------------------------------------------------
