@@ -84,19 +84,22 @@ def check_receipt(
         merkle.leaf_hash(entry), index, checkpoint.size, proof, checkpoint.root_hash
     )
     envelope = Envelope.from_bytes(entry)
-    matched = None
-    if document is not None:
-        digest = hashlib.sha256(document).hexdigest()
-        if digest == envelope.content_sha256:
-            matched = "content"
-        else:
-            matched = next((name for name, h in envelope.files.items() if h == digest), None)
-        if matched is None:
-            raise VerificationFailed(
-                f"the document's SHA-256 {digest} is neither the content hash nor a file hash "
-                f"the entry commits to (content {envelope.content_sha256})"
-            )
+    matched = None if document is None else match_document(envelope, document)
     return ReceiptCheck(checkpoint, index, envelope, matched)
 
 
-__all__ = ["MAX_RECEIPT_BYTES", "ReceiptCheck", "check_receipt", "load_receipt"]
+def match_document(envelope: Envelope, document: bytes) -> str:
+    """Which hash of the entry the document has: "content" or a file's name."""
+    digest = hashlib.sha256(document).hexdigest()
+    if digest == envelope.content_sha256:
+        return "content"
+    for name, file_hash in envelope.files.items():
+        if file_hash == digest:
+            return name
+    raise VerificationFailed(
+        f"the document's SHA-256 {digest} is neither the content hash nor a file hash "
+        f"the entry commits to (content {envelope.content_sha256})"
+    )
+
+
+__all__ = ["MAX_RECEIPT_BYTES", "ReceiptCheck", "check_receipt", "load_receipt", "match_document"]

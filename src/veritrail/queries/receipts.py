@@ -20,7 +20,12 @@ from veritrail.errors import InputError, TooLarge, VerificationFailed
 from veritrail.ledger.checkpoint import open_checkpoint
 from veritrail.ledger.envelope import Envelope
 from veritrail.ledger.note import Verifier, parse_verifier_key
-from veritrail.ledger.receipt import MAX_RECEIPT_BYTES, check_receipt, load_receipt
+from veritrail.ledger.receipt import (
+    MAX_RECEIPT_BYTES,
+    check_receipt,
+    load_receipt,
+    match_document,
+)
 from veritrail.store.context import Context
 
 
@@ -124,8 +129,8 @@ def verify_receipt(
         return Verdict(**verdict)
     verdict["document_sha256"] = hashlib.sha256(document).hexdigest()
     try:
-        matched = check_receipt(data, verifier, document).document_matches
-    except (InputError, VerificationFailed) as exc:
+        matched = match_document(result.envelope, document)
+    except VerificationFailed as exc:
         return Verdict(**verdict, failed=Step.DOCUMENT, reason=exc.message)
     return Verdict(**verdict, document_matches=matched)
 
