@@ -16,8 +16,11 @@ changed() {  # changed NAME FILE...: true when the files differ from the last ru
 stamp() { mv "$stamps/$1.next" "$stamps/$1"; }
 
 # 1. Debian packages: Chromium for the browser tests, fonts for Chinese and Arabic,
+#    Tesseract and its models for the six UN languages (OCR of scanned archive files),
 #    Go and golang.org/x/mod for the independent checks of the log (tests/interop).
-debs=(chromium fonts-noto-cjk fonts-noto-core golang-go golang-golang-x-mod-dev)
+debs=(chromium fonts-noto-cjk fonts-noto-core golang-go golang-golang-x-mod-dev
+      tesseract-ocr tesseract-ocr-ara tesseract-ocr-chi-sim tesseract-ocr-chi-tra
+      tesseract-ocr-eng tesseract-ocr-fra tesseract-ocr-rus tesseract-ocr-spa)
 missing=()
 for deb in "${debs[@]}"; do
   dpkg-query -W -f='${Status}' "$deb" 2>/dev/null | grep -q "install ok installed" || missing+=("$deb")

@@ -8,12 +8,15 @@
     ├── InputError                    invalid_input   400
     │   ├── ValidationFailed          validation      422   (carries every Problem found)
     │   ├── UnsupportedFormat         unsupported     415
-    │   └── TooLarge                  too_large       413
+    │   ├── TooLarge                  too_large       413
+    │   ├── UnreadableFile            unreadable_file 422   (damaged, encrypted or empty file)
+    │   └── QuerySyntaxError          query_syntax    400   (a search query that does not parse)
     ├── NotFound                      not_found       404
     ├── Forbidden                     forbidden       403
     ├── NotAuthenticated              not_authenticated 401
     ├── Conflict                      conflict        409
-    │   └── ImmutableRecord           immutable       409
+    │   ├── ImmutableRecord           immutable       409
+    │   └── IndexBusy                 index_busy      409   (another process writes the index)
     ├── StorageError                  storage         500
     └── VerificationFailed            verification_failed 422 (a proof, signature or log
         │                                                 that does not check out)
@@ -113,6 +116,24 @@ class TooLarge(InputError):
     status = 413
 
 
+class UnreadableFile(InputError):
+    """A file of a supported kind that cannot be read: damaged, encrypted or empty."""
+
+    code = "unreadable_file"
+    status = 422
+
+
+class QuerySyntaxError(InputError):
+    """A search query that does not parse; ``position`` is the 0-based offset of the fault."""
+
+    code = "query_syntax"
+    status = 400
+
+    def __init__(self, message: str, *, position: int) -> None:
+        super().__init__(message, position=position)
+        self.position = position
+
+
 class NotFound(VeritrailError):
     code = "not_found"
     status = 404
@@ -135,6 +156,12 @@ class Conflict(VeritrailError):
 
 class ImmutableRecord(Conflict):
     code = "immutable"
+
+
+class IndexBusy(Conflict):
+    """Another process holds the search index's writer; it will take the change in."""
+
+    code = "index_busy"
 
 
 class StorageError(VeritrailError):

@@ -1,0 +1,1 @@
+"""The archive: reading files of every kind into text, language and mentions."""

@@ -1,0 +1,1 @@
+"""Text handling shared by ingestion and search: normalisation and language detection."""
