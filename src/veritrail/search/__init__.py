@@ -1,0 +1,1 @@
+"""Search: analyzers, the query language, and providers behind one interface."""
