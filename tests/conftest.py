@@ -71,6 +71,8 @@ def _empty_tables(engine: Engine) -> None:
     names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
     with engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        # The PostgreSQL search provider's own tables (and its watermark) go with them.
+        conn.execute(text("DROP TABLE IF EXISTS search_entries, search_entries_new, search_meta"))
         # The log's counter row is part of the empty schema, as the migration leaves it.
         conn.execute(text("INSERT INTO ledger_state (id, size, integrated) VALUES (1, 0, 0)"))
 

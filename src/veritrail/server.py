@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -18,10 +19,13 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from veritrail import __version__, api, web
 from veritrail.actions import Context
+from veritrail.actions.archive_jobs import IMPORT_JOB, import_handler
 from veritrail.actions.log_keeper import LogKeeper
 from veritrail.api.limits import BodyLimit
 from veritrail.api.permissions import public
 from veritrail.errors import VeritrailError
+from veritrail.jobs.worker import Worker
+from veritrail.queries.accounts import actor_for
 from veritrail.settings import Mode, Settings, get_settings
 from veritrail.web.security import SecurityHeaders
 
@@ -81,9 +85,15 @@ def create_app(settings: Settings | None = None, ctx: Context | None = None) -> 
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         keeper = LogKeeper(ctx)
         keeper.start()
+        worker = Worker(
+            ctx.sessions,
+            {IMPORT_JOB: import_handler(ctx, functools.partial(actor_for, ctx))},
+        )
+        worker.start()
         try:
             yield
         finally:
+            worker.stop()
             keeper.stop()
 
     app = FastAPI(
@@ -178,7 +188,12 @@ def create_app(settings: Settings | None = None, ctx: Context | None = None) -> 
         max_age=8 * 3600,
     )
     app.add_middleware(SecurityHeaders, hsts=settings.mode is Mode.PRODUCTION)
-    app.add_middleware(BodyLimit, max_bytes=settings.max_upload_bytes)
+    archive_uploads = settings.max_archive_bytes + 1024 * 1024  # room for the form's fields
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=settings.max_upload_bytes,
+        per_path={"/api/archive/documents": archive_uploads, "/archive/upload": archive_uploads},
+    )
     return app
 
 

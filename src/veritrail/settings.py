@@ -6,6 +6,7 @@ import secrets
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -34,6 +35,10 @@ class Settings(BaseSettings):
     max_upload_bytes: int = 50 * 1024 * 1024
     max_json_depth: int = 32
     max_spreadsheet_cells: int = 2_000_000
+    # Archive files (scanned PDFs are large) and the search backend: "tantivy", an index
+    # on disk in the data directory, or "postgresql", full-text search in the database.
+    max_archive_bytes: int = 200 * 1024 * 1024
+    search_backend: Literal["tantivy", "postgresql"] = "tantivy"
     default_language: str = "en"
     # Optional single sign-on through OpenID Connect; off while oidc_issuer is unset.
     oidc_issuer: str | None = None
@@ -75,6 +80,10 @@ class Settings(BaseSettings):
     @property
     def blob_dir(self) -> Path:
         return self.data_dir / "blobs"
+
+    @property
+    def search_dir(self) -> Path:
+        return self.data_dir / "search"
 
     @property
     def log_key_file(self) -> Path:

@@ -43,6 +43,9 @@ class Action(StrEnum):
     MY_DATA_EXPORT = "my_data.export"
     SIGNING_KEY_READ = "signing_key.read"
     SIGNING_KEY_MANAGE = "signing_key.manage"
+    ARCHIVE_READ = "archive.read"
+    ARCHIVE_IMPORT = "archive.import"
+    ARCHIVE_RECLASSIFY = "archive.reclassify"
 
 
 DESCRIPTIONS: dict[Action, str] = {
@@ -58,6 +61,9 @@ DESCRIPTIONS: dict[Action, str] = {
     Action.MY_DATA_EXPORT: "Export everything one's own state submitted, with receipts.",
     Action.SIGNING_KEY_READ: "See the Ed25519 keys a state registered to sign its declarations.",
     Action.SIGNING_KEY_MANAGE: "Register, rotate and revoke a state's signing keys (logged).",
+    Action.ARCHIVE_READ: "Find, read and download archive documents (search applies it too).",
+    Action.ARCHIVE_IMPORT: "Add files to the archive (upload or bulk import), at a classification.",
+    Action.ARCHIVE_RECLASSIFY: "Change the classification of an archive document (logged).",
 }
 
 
@@ -100,6 +106,7 @@ _NATIONAL_COMMON: dict[Action, Grant] = {
     Action.TOKEN_MANAGE_OWN: ALL,
     Action.MY_DATA_EXPORT: Grant(own=HP, other=None),
     Action.SIGNING_KEY_READ: Grant(own=HP, other=None),
+    Action.ARCHIVE_READ: Grant(own=HP, other=PU),
 }
 _SECRETARIAT_COMMON: dict[Action, Grant] = {
     Action.PUBLIC: ALL,
@@ -121,25 +128,34 @@ GRANTS: dict[Role, dict[Action, Grant]] = {
         Action.DECLARATION_READ: Grant(own=HP, other=HP),
         Action.DECLARATION_RECLASSIFY: Grant(own=HP, other=HP),
         Action.STATUS_READ: ALL,
+        Action.ARCHIVE_READ: ALL,
+        Action.ARCHIVE_IMPORT: ALL,
+        Action.ARCHIVE_RECLASSIFY: ALL,
     },
     Role.INSPECTOR: {
         **_SECRETARIAT_COMMON,
         Action.DECLARATION_READ: Grant(own=HP, other=HP),
         Action.STATUS_READ: ALL,
+        Action.ARCHIVE_READ: ALL,
+        Action.ARCHIVE_IMPORT: ALL,
     },
     Role.INVESTIGATOR: {
         **_SECRETARIAT_COMMON,
         Action.DECLARATION_READ: Grant(own=RE, other=RE),
+        Action.ARCHIVE_READ: Grant(own=RE, other=RE),
+        Action.ARCHIVE_IMPORT: Grant(own=RE, other=RE),
     },
     Role.AUDITOR: {
         **_SECRETARIAT_COMMON,
         Action.DECLARATION_READ: Grant(own=PU, other=PU),
         Action.STATUS_READ: ALL,
         Action.ACCESS_LOG_READ: ALL,
+        Action.ARCHIVE_READ: Grant(own=PU, other=PU),
     },
     Role.ADMIN: {
         **_SECRETARIAT_COMMON,
         Action.DECLARATION_READ: Grant(own=PU, other=PU),
+        Action.ARCHIVE_READ: Grant(own=PU, other=PU),
         Action.STATUS_READ: ALL,
         Action.USER_MANAGE: ALL,
         Action.SIGNING_KEY_MANAGE: ALL,
@@ -147,15 +163,16 @@ GRANTS: dict[Role, dict[Action, Grant]] = {
     Role.OPERATOR: dict.fromkeys(Action, ALL),
 }
 
+# Reads of protected and highly protected material under these go to the access log.
+READS: frozenset[Action] = frozenset({Action.DECLARATION_READ, Action.ARCHIVE_READ})
+
 # Roles that can reach protected material must use a second factor.
 NEEDS_SECOND_FACTOR: frozenset[Role] = frozenset(
     role
     for role, grants in GRANTS.items()
     if role is not Role.OPERATOR
     and any(
-        g.own in (PR, HP) or g.other in (PR, HP)
-        for action, g in grants.items()
-        if action is Action.DECLARATION_READ
+        g.own in (PR, HP) or g.other in (PR, HP) for action, g in grants.items() if action in READS
     )
 )
 
@@ -195,7 +212,7 @@ def decide(
         and (resource.group_id is None or resource.group_id not in groups)
     ):
         return Decision(False, "highly protected material is limited to its need-to-know group")
-    logged = resource.classification in (PR, HP) and action is Action.DECLARATION_READ
+    logged = resource.classification in (PR, HP) and action in READS
     return Decision(True, "allowed", logged=logged)
 
 
@@ -242,6 +259,7 @@ __all__ = [
     "GRANTS",
     "LEVELS",
     "NEEDS_SECOND_FACTOR",
+    "READS",
     "Action",
     "Decision",
     "Grant",

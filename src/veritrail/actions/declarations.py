@@ -27,6 +27,7 @@ from veritrail.declarations.validate import validate
 from veritrail.errors import Conflict, InputError, NotFound, Problem, ValidationFailed
 from veritrail.reference import states
 from veritrail.regimes.model import Classification, DeclarationType, SectionKind
+from veritrail.store import outbox
 from veritrail.store.context import Context
 from veritrail.store.models import Blob, Declaration, DeclarationVersion, Group
 
@@ -255,6 +256,7 @@ def do_submit_declaration(
                 content_sha256=digest,
                 original_sha256=original_sha,
             )
+            outbox.touch(session, "declaration", declaration.id)
     except IntegrityError as exc:
         raise Conflict(
             "another submission for this declaration was stored at the same moment; "
@@ -416,6 +418,7 @@ def do_reclassify(
             group_id=group_id,
             reason=reason[:1000],
         )
+        outbox.touch(session, "declaration", row.id)
 
 
 def do_reclassify_annex(
@@ -490,6 +493,7 @@ def do_reclassify_annex(
             new=classification.value,
             reason=reason[:1000],
         )
+        outbox.touch(session, "declaration", row.id)
 
 
 __all__ = [

@@ -2,7 +2,9 @@
 
 Every write integrates its own entry right after commit; the keeper catches
 what a killed process left committed but unsigned, commits the access log in
-batches, and asks the configured witnesses to cosign new checkpoints.
+batches, and asks the configured witnesses to cosign new checkpoints. It also
+applies the search outbox, so records written by any process (a command-line
+import, another server) are searchable within a second.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from veritrail.access import OPERATOR
 from veritrail.actions.ledger import commit_access_log, integrate
 from veritrail.actions.witnessing import gather_cosignatures
 from veritrail.errors import VeritrailError
+from veritrail.search.indexer import sync_quietly
 from veritrail.store.context import Context
 
 logger = logging.getLogger(__name__)
@@ -39,6 +42,7 @@ class LogKeeper:
         integrate(self.ctx)
         if self.ctx.settings.log_witnesses:
             gather_cosignatures(self.ctx)
+        sync_quietly(self.ctx)
 
     def _run(self) -> None:
         while not self._stop.is_set():

@@ -2,7 +2,15 @@
 
 from fastapi import APIRouter, Depends
 
-from veritrail.api import declarations, log, oversight, reference, signing_keys, tokens
+from veritrail.api import (
+    archive,
+    declarations,
+    log,
+    oversight,
+    reference,
+    signing_keys,
+    tokens,
+)
 from veritrail.api.deps import no_nul_characters
 
 router = APIRouter(prefix="/api", dependencies=[Depends(no_nul_characters)])
@@ -12,6 +20,7 @@ router.include_router(tokens.router)
 router.include_router(oversight.router)
 router.include_router(log.router)
 router.include_router(signing_keys.router)
+router.include_router(archive.router)
 
 # The log's static layout lives at /log, outside the API, as C2SP tlog-tiles names it.
 log_router = log.log_router

@@ -8,12 +8,14 @@ import typer
 
 from veritrail.cli import (
     account,
+    archive,
     audit,
     db,
     declare,
     demo,
     ledger,
     regimes,
+    search,
     serve,
     status,
     token,
@@ -52,6 +54,8 @@ app.add_typer(token.app, name="token")
 app.add_typer(ledger.app, name="ledger")
 app.add_typer(verify.app, name="verify")
 app.add_typer(witness.app, name="witness")
+app.add_typer(archive.app, name="archive")
+app.command("search")(search.search)
 app.command("serve")(serve.serve)
 app.command("status")(status.status)
 app.command("demo")(demo.demo)

@@ -23,11 +23,13 @@ from veritrail.store.commitments import (
     ACCESS_BATCH,
     access_batch_content,
     audit_content,
+    document_content,
     goes_to_log,
 )
 from veritrail.store.context import Context
 from veritrail.store.models import (
     AccessEvent,
+    ArchiveDocument,
     AuditEvent,
     DeclarationVersion,
     LedgerEntry,
@@ -70,6 +72,7 @@ class _Auditor:
         self.report = report
         self.seen_versions: set[tuple[str, int]] = set()
         self.seen_events: set[int] = set()
+        self.seen_documents: set[str] = set()
 
     def add(self, kind: str, record: str, message: str) -> None:
         self.report.findings.append(Finding(kind, record, message))
@@ -110,6 +113,31 @@ class _Auditor:
                 record,
                 f"its original file is recorded as {row.original_sha256}; the log committed "
                 f"{original}",
+            )
+        if original:
+            self.check_file(record, "original", original)
+
+    def document(self, index: int, env: Envelope) -> None:
+        record = f"document {env.record_id}"
+        row = self.session.get(ArchiveDocument, env.record_id)
+        if row is None:
+            self.add("extra_entry", record, f"log entry {index} names a document not stored")
+            return
+        self.seen_documents.add(row.id)
+        actual = _sha(document_content(row))
+        if actual != env.content_sha256 or row.content_sha256 != env.content_sha256:
+            self.add(
+                "altered",
+                record,
+                f"content hashes to {actual}; the log (entry {index}) committed "
+                f"{env.content_sha256}",
+            )
+        original = env.files.get("original")
+        if row.sha256 != original:
+            self.add(
+                "altered",
+                record,
+                f"its original file is recorded as {row.sha256}; the log committed {original}",
             )
         if original:
             self.check_file(record, "original", original)
@@ -172,12 +200,16 @@ def _check_entries(auditor: _Auditor, size: int, progress: Progress | None) -> i
             except VeritrailError as exc:
                 auditor.add("log", f"entry {index}", exc.message)
                 continue
-            if env.record_type == "declaration":
+            if "audit" in env.files:
+                auditor.audit_event(index, env)
+            elif env.record_type == "declaration":
                 auditor.declaration(index, env)
+            elif env.record_type == "document":
+                auditor.document(index, env)
             elif env.record_type == ACCESS_BATCH:
                 auditor.access_batch(index, env)
             else:
-                auditor.audit_event(index, env)
+                auditor.add("log", f"entry {index}", f"unknown record type {env.record_type!r}")
         if progress is not None:
             progress(count, size)
     return count
@@ -219,6 +251,14 @@ def run_audit(ctx: Context, *, progress: Progress | None = None) -> AuditReport:
                 auditor.add(
                     "missing_entry",
                     f"declaration {declaration_id} version {version}",
+                    "stored, but the log has no entry for it",
+                )
+        for (document_id,) in session.execute(select(ArchiveDocument.id)):
+            report.records += 1
+            if document_id not in auditor.seen_documents:
+                auditor.add(
+                    "missing_entry",
+                    f"document {document_id}",
                     "stored, but the log has no entry for it",
                 )
         for event_id, action, record_type, record_id in session.execute(

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import UTC
 from typing import Any
 
-from veritrail.store.models import AccessEvent, AuditEvent
+from veritrail.store.models import AccessEvent, ArchiveDocument, AuditEvent
 
 ACCESS_BATCH = "access_log"
 
@@ -23,6 +23,7 @@ LOGGED_KINDS = (
     "totp.",
     "signing_key.",
     "declaration.reclassify",
+    "document.reclassify",
 )
 
 
@@ -49,6 +50,34 @@ def audit_content(event: AuditEvent) -> bytes:
     )
 
 
+def document_content(doc: ArchiveDocument) -> bytes:
+    """An archive document as the log commits it: what was read from the file.
+
+    The classification is left out: it changes by audited, logged actions of its own.
+    """
+    return _canonical(
+        {
+            "id": doc.id,
+            "original_sha256": doc.sha256,
+            "source_name": doc.source_name,
+            "media_type": doc.media_type,
+            "size": doc.size,
+            "title": doc.title,
+            "language": doc.language,
+            "languages": doc.languages,
+            "page_languages": doc.page_languages,
+            "pages": doc.pages,
+            "ocr": doc.ocr,
+            "text": doc.text,
+            "mentions": doc.mentions,
+            "document_date": doc.document_date,
+            "author": doc.author,
+            "owner_state": doc.owner_state,
+            "regimes": doc.regimes,
+        }
+    )
+
+
 def access_batch_content(events: Sequence[AccessEvent]) -> bytes:
     """A batch of access-log rows as the log commits it: one JSON line per row."""
     lines = [
@@ -71,4 +100,11 @@ def access_batch_content(events: Sequence[AccessEvent]) -> bytes:
     return b"".join(line + b"\n" for line in lines)
 
 
-__all__ = ["ACCESS_BATCH", "LOGGED_KINDS", "access_batch_content", "audit_content", "goes_to_log"]
+__all__ = [
+    "ACCESS_BATCH",
+    "LOGGED_KINDS",
+    "access_batch_content",
+    "audit_content",
+    "document_content",
+    "goes_to_log",
+]

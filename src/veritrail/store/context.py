@@ -6,6 +6,7 @@ import contextlib
 import os
 import threading
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -27,6 +28,8 @@ class Context:
     blobs: BlobStore
     registry: Registry
     tile_cache: TileCache = field(default_factory=TileCache, repr=False)
+    # Long-lived helpers of layers above the store (the search provider), one per context.
+    services: dict[str, Any] = field(default_factory=dict, repr=False)
     _signer: Signer | None = field(default=None, repr=False)
     _signer_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -53,6 +56,11 @@ class Context:
             return self._signer
 
     def close(self) -> None:
+        for service in self.services.values():
+            closer = getattr(service, "close", None)
+            if callable(closer):
+                closer()
+        self.services.clear()
         self.engine.dispose()
 
 

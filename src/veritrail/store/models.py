@@ -324,3 +324,83 @@ __all__ = [
     "Organisation",
     "User",
 ]
+
+
+class ArchiveDocument(Base):
+    """A file in the archive, its extracted text and what was found in it.
+
+    The original is a content-addressed blob; its SHA-256 is unique here, so the
+    same file is never imported twice. The record is committed to the log once,
+    as version 1; reclassification is an audited, logged change.
+    """
+
+    __tablename__ = "archive_documents"
+    __table_args__ = (
+        Index("ix_archive_documents_classification", "classification", "imported_at", "id"),
+        Index("ix_archive_documents_owner", "owner_state", "imported_at", "id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    sha256: Mapped[str] = mapped_column(ForeignKey("blobs.sha256"), unique=True)
+    source_name: Mapped[str] = mapped_column(String(255))
+    media_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(BigInteger)
+    title: Mapped[str] = mapped_column(String(500))
+    language: Mapped[str] = mapped_column(String(8))
+    languages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    pages: Mapped[int] = mapped_column(Integer, default=1)
+    ocr: Mapped[bool] = mapped_column(Boolean, default=False)
+    text: Mapped[str] = mapped_column(Text)
+    # Languages of each page, where a document mixes them: [[page, language], ...].
+    page_languages: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    mentions: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    document_date: Mapped[str | None] = mapped_column(String(10))  # ISO date, when known
+    year: Mapped[int | None] = mapped_column(Integer, index=True)
+    author: Mapped[str | None] = mapped_column(String(300))
+    owner_state: Mapped[str | None] = mapped_column(String(3))
+    regimes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    classification: Mapped[str] = mapped_column(String(20))
+    group_id: Mapped[str | None] = mapped_column(ForeignKey("groups.id"))
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    ledger_index: Mapped[int | None] = mapped_column(BigInteger)
+    imported_at: Mapped[datetime] = mapped_column(default=utcnow)
+    imported_by: Mapped[str] = mapped_column(String(100))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SearchOutbox(Base):
+    """Records whose search entry must be refreshed, written with the change itself.
+
+    The indexer applies rows in ``id`` order and remembers the last one applied in
+    the index (its watermark), so a crash between commit and indexing loses nothing.
+    """
+
+    __tablename__ = "search_outbox"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    record_type: Mapped[str] = mapped_column(String(32))
+    record_id: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class Job(Base):
+    """Background work (an upload to read, an index to rebuild) and how far it got."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (Index("ix_jobs_state_created", "state", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16))  # queued, running, done, failed
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(Text)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    message: Mapped[str] = mapped_column(String(500), default="")
+    created_by: Mapped[str] = mapped_column(String(100), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    heartbeat_at: Mapped[datetime | None]
+    worker: Mapped[str | None] = mapped_column(String(100))

@@ -1,0 +1,1 @@
+"""Background jobs: a queue in the database and an in-process worker."""
