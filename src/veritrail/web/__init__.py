@@ -6,7 +6,17 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
 from veritrail.api.deps import no_nul_characters
-from veritrail.web import account, admin, auth, oidc, pages, signing_keys, verify
+from veritrail.web import (
+    account,
+    admin,
+    archive,
+    auth,
+    oidc,
+    pages,
+    search,
+    signing_keys,
+    verify,
+)
 from veritrail.web.deps import LoginRequired
 from veritrail.web.render import STATIC_DIR, render
 
@@ -19,6 +29,8 @@ router.include_router(account.router)
 router.include_router(admin.router)
 router.include_router(signing_keys.router)
 router.include_router(verify.router)
+router.include_router(search.router)
+router.include_router(archive.router)
 
 
 def error_page(
