@@ -22,6 +22,7 @@ from veritrail.cli.common import context, err, handle_errors, out
 from veritrail.demo import DEMO_PASSWORD, DEMO_USERS, load_demo
 from veritrail.errors import ConfigurationError, Conflict
 from veritrail.queries.accounts import is_empty, second_factor_secret
+from veritrail.search.indexer import sync_quietly
 from veritrail.store.migrate import upgrade
 
 
@@ -95,11 +96,13 @@ def demo(
                 bar.update(tasks[label], completed=done, total=total)
 
             summary = load_demo(ctx, seed=seed, progress=tick)
+        sync_quietly(ctx)  # the search index, built now rather than on the first search
         out.print(
             f"demo world: {summary.states} states, {summary.facilities} facilities, "
             f"{summary.declarations} declarations ({summary.amendments} amended, "
             f"{summary.late} late, {summary.missing} missing, "
             f"{summary.nothing_to_declare} nothing to declare), "
+            f"{summary.documents} archive documents, "
             f"{len(summary.planted)} planted transfer inconsistencies"
         )
         print_logins(ctx)

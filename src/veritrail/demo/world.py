@@ -23,8 +23,10 @@ from veritrail.actions.accounts import (
     do_create_organisation,
     do_create_user,
 )
+from veritrail.actions.ledger import integrate
 from veritrail.actions.login import do_set_totp_secret
 from veritrail.declarations.document import ParsedDeclaration
+from veritrail.demo.archive import load_demo_archive
 from veritrail.demo.fake import Site, fake_document
 from veritrail.errors import Conflict
 from veritrail.reference import states
@@ -79,6 +81,7 @@ class DemoSummary:
     late: int = 0
     missing: int = 0
     nothing_to_declare: int = 0
+    documents: int = 0
     planted: list[str] = field(default_factory=list)
 
 
@@ -310,6 +313,14 @@ def load_demo(
             except Conflict:  # an amendment that changes nothing is not one
                 continue
         tick("declarations", i + 1, len(jobs))
+    summary.documents = load_demo_archive(
+        ctx,
+        rng=rng,
+        sites={code: [site.name for site in found] for code, found in sites.items()},
+        today=now.date(),
+        tick=tick,
+    )
+    integrate(ctx)
     return summary
 
 
