@@ -256,10 +256,12 @@ def _lock(ctx: Context) -> threading.Lock:
 
 def _sync(ctx: Context) -> int:
     index = provider(ctx)
-    if index.watermark() == 0 and index.count() == 0:
-        with ctx.sessions() as session:
-            if record_count(session) > 0:
-                return _rebuild(ctx, None)
+    watermark = index.watermark()
+    with ctx.sessions() as session:
+        if watermark == 0 and index.count() == 0 and record_count(session) > 0:
+            return _rebuild(ctx, None)
+        if outbox.last_position(session) <= watermark:
+            return 0  # nothing new: the writer is not even opened
     refreshed = 0
     with index.writer() as writer:
         applied = index.watermark()
