@@ -115,3 +115,15 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             yellow=True,
             bold=True,
         )
+    unread = [
+        r
+        for r in terminalreporter.stats.get("skipped", [])
+        if isinstance(r.longrepr, tuple) and "shared corpus" in str(r.longrepr[2])
+    ]
+    if unread:
+        terminalreporter.write_line(
+            f"Corpus: {len(unread)} tests were SKIPPED because the shared corpus of UN "
+            "documents was not found (set VERITRAIL_CORPUS_DIR).",
+            yellow=True,
+            bold=True,
+        )

@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 from typer.testing import CliRunner
 
+from corpus import MISSING, UN_ZH, UN_ZH_DOCS
 from factories import adnd, national, secretariat
 from test_api import Bearer, make_api_user
 from veritrail.access import OPERATOR, Actor, Role
@@ -33,15 +34,14 @@ from veritrail.settings import Settings, get_settings
 from veritrail.store import log
 from veritrail.store.models import ArchiveDocument, Declaration, Group
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "un-zh"
+CORPUS = UN_ZH
 PUBLIC = Classification.PUBLIC
 
 
 def _corpus() -> list[Path]:
-    files = sorted(CORPUS.glob("*.txt"))
-    if len(files) != 5:
-        pytest.fail(f"the five Chinese UN documents are expected in {CORPUS}")
-    return files
+    if len(UN_ZH_DOCS) != 5:
+        pytest.skip(MISSING)
+    return UN_ZH_DOCS
 
 
 @pytest.fixture

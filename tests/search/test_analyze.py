@@ -6,13 +6,11 @@ The Chinese cases run on the five real UN documents of the shared corpus
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import opencc
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from corpus import UN_ZH_DOCS, needs_corpus
 from veritrail.search.analyze import (
     MAX_TERM,
     Scan,
@@ -27,9 +25,8 @@ from veritrail.search.analyze import (
     tokens,
 )
 
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "un-zh"
-DOCS = sorted(CORPUS.glob("*.txt"))
-corpus = pytest.mark.skipif(not DOCS, reason=f"the shared corpus is not at {CORPUS}")
+DOCS = UN_ZH_DOCS
+corpus = needs_corpus
 
 
 def read(name: str) -> str:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from corpus import UN_ZH_DOCS, needs_corpus
 from veritrail.search.analyze import analyze, query_alternatives
 from veritrail.search.query import parse
 from veritrail.search.snippets import (
@@ -20,9 +18,8 @@ from veritrail.search.snippets import (
     snippet,
 )
 
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "un-zh"
-DOCS = sorted(CORPUS.glob("*.txt"))
-corpus = pytest.mark.skipif(not DOCS, reason=f"the shared corpus is not at {CORPUS}")
+DOCS = UN_ZH_DOCS
+corpus = needs_corpus
 
 FILLER = "Lorem ipsum dolor sit amet. "
 
