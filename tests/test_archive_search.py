@@ -88,12 +88,9 @@ def test_chinese_queries_find_the_right_document_first(
     assert _first(ctx, query) == corpus[expected], query
 
 
-def test_the_postgresql_provider_finds_the_same(
-    settings: Settings, database_url: str, corpus: dict[str, str]
-) -> None:
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_the_postgresql_provider_finds_the_same(settings: Settings, corpus: dict[str, str]) -> None:
     """Full-text search in PostgreSQL, over the same analysed terms, from the same outbox."""
-    if not database_url.startswith("postgresql"):
-        pytest.skip("the PostgreSQL search provider needs a PostgreSQL database")
     pg = Context.from_settings(settings.model_copy(update={"search_backend": "postgresql"}))
     try:
         assert provider(pg).name == "postgresql"
