@@ -95,7 +95,8 @@ def test_words_with_several_terms_are_phrases() -> None:
 def test_chinese_query_runs_are_phrases_of_characters_and_bigrams() -> None:
     assert parse("安全理事会") == Phrase(tuple((t,) for t in analyze("安全理事会", "zh")))
     assert parse("核") == Term(("核",))
-    assert parse("化学武器 核查") == And((phrase("化学武器"), phrase("核查")))
+    assert parse("化学武器 核查") == And((phrase("化学武器"), Term(("核查",))))
+    assert parse("武器") == Term(("武器",))  # a two-character word alone: its bigram
 
 
 def test_query_text_is_folded_like_documents() -> None:

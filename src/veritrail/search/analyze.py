@@ -388,8 +388,15 @@ def query_positions(text: str) -> tuple[tuple[str, ...], ...]:
     The document's language is unknown, so a Latin word may match the stem of any
     of the Latin stemmers: each position holds all the terms it could have given.
     """
+    runs = _RUN.findall(text)
+    if len(runs) == 1 and runs[0][0]:
+        han = _fold_han(_SPACE.sub("", runs[0][0]))
+        if len(han) == 2:
+            # A two-character word alone: its bigram stands exactly where the phrase of
+            # character, bigram, character would, and is far cheaper to look up.
+            return ((han,),)
     positions: list[tuple[str, ...]] = []
-    for han, run in _RUN.findall(text):
+    for han, run in runs:
         if han:
             positions.extend((b,) for b in _bigrams(_fold_han(_SPACE.sub("", han))))
             continue
