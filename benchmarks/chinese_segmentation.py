@@ -42,13 +42,14 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import jieba
+from shared_corpus import un_zh
 
 from veritrail.search.analyze import analyze, query_positions
 from veritrail.search.query import parse
 from veritrail.search.snippets import highlight, snippet
 from veritrail.text.normalize import fold
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "un-zh"
+CORPUS = un_zh()
 
 QUERIES = (
     "化学武器",

@@ -53,6 +53,7 @@ from typing import Any
 
 import yaml
 from babel.localedata import load as load_locale
+from shared_corpus import un_zh
 
 import veritrail
 from veritrail.reference import all_states
@@ -61,7 +62,7 @@ from veritrail.search.analyze import analyze
 from veritrail.search.model import IndexDoc, RecordType
 
 SOURCE = Path(veritrail.__file__).resolve().parent
-ZH_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "un-zh"
+ZH_CORPUS = un_zh()
 LANGUAGES = ("ar", "en", "es", "fr", "ru", "zh")
 
 # Shares of the archive's documents by language (declarations come on top, as "und").
