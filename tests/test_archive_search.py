@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 from typer.testing import CliRunner
 
-from corpus import MISSING, UN_ZH, UN_ZH_DOCS
+from corpus import MISSING, UN_ZH_DOCS
 from factories import adnd, national, secretariat
 from test_api import Bearer, make_api_user
 from veritrail.access import OPERATOR, Actor, Role
@@ -34,7 +34,6 @@ from veritrail.settings import Settings, get_settings
 from veritrail.store import log
 from veritrail.store.models import ArchiveDocument, Declaration, Group
 
-CORPUS = UN_ZH
 PUBLIC = Classification.PUBLIC
 
 
