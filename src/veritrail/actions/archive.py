@@ -50,6 +50,32 @@ class Imported:
     ocr: bool
     created: bool  # False: the same file was already in the archive
 
+    def outcome(self, file: str) -> dict[str, Any]:
+        """This import as one line of a bulk import's report (CLI and upload jobs alike)."""
+        return {
+            "file": file,
+            "status": "imported" if self.created else "duplicate",
+            "id": self.id,
+            "sha256": self.sha256,
+            "title": self.title,
+            "language": self.language,
+            "pages": self.pages,
+            "ocr": self.ocr,
+        }
+
+
+def refused(file: str, error: str) -> dict[str, Any]:
+    """A file a bulk import could not take, as one line of its report."""
+    return {"file": file, "status": "refused", "error": error}
+
+
+def tally(outcomes: Sequence[dict[str, Any]]) -> dict[str, int]:
+    """How many files of a bulk import were imported, already there, or refused."""
+    return {
+        status: sum(1 for o in outcomes if o["status"] == status)
+        for status in ("imported", "duplicate", "refused")
+    }
+
 
 def new_document_id() -> str:
     return "A-" + uuid.uuid4().hex[:16].upper()
@@ -280,4 +306,11 @@ def do_reclassify_document(
     ledger.integrate(ctx)
 
 
-__all__ = ["Imported", "do_import_document", "do_reclassify_document", "new_document_id"]
+__all__ = [
+    "Imported",
+    "do_import_document",
+    "do_reclassify_document",
+    "new_document_id",
+    "refused",
+    "tally",
+]

@@ -17,7 +17,7 @@ from typing import Any
 from veritrail.access import Actor
 from veritrail.access.policy import Action, Resource, require
 from veritrail.actions import ledger
-from veritrail.actions.archive import do_import_document
+from veritrail.actions.archive import do_import_document, refused, tally
 from veritrail.errors import InputError, NotFound, TooLarge, VeritrailError
 from veritrail.jobs import queue
 from veritrail.jobs.worker import Handler, Report
@@ -129,32 +129,17 @@ def import_handler(ctx: Context, actor_for: Callable[[str], Actor | None]) -> Ha
                         integrate=False,
                     )
                 except VeritrailError as exc:
-                    outcomes.append({"file": name, "status": "refused", "error": exc.message})
+                    outcomes.append(refused(name, exc.message))
                 except OSError:
-                    outcomes.append(
-                        {"file": name, "status": "refused", "error": "the staged copy is gone"}
-                    )
+                    outcomes.append(refused(name, "the staged copy is gone"))
                 else:
-                    outcomes.append(
-                        {
-                            "file": name,
-                            "status": "imported" if imported.created else "duplicate",
-                            "id": imported.id,
-                            "title": imported.title,
-                            "language": imported.language,
-                            "pages": imported.pages,
-                        }
-                    )
+                    outcomes.append(imported.outcome(name))
                 report(number + 1, total, f"{number + 1} of {total} files read")
         finally:
             shutil.rmtree(staging, ignore_errors=True)
         ledger.integrate(ctx)
         sync_quietly(ctx)
-        counts = {
-            status: sum(1 for o in outcomes if o["status"] == status)
-            for status in ("imported", "duplicate", "refused")
-        }
-        return {"files": outcomes, **counts}
+        return {"files": outcomes, **tally(outcomes)}
 
     return handle
 

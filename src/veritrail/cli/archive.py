@@ -9,7 +9,10 @@ from typing import Annotated, Any
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from veritrail.actions.archive import do_import_document
+from veritrail.access import Actor
+from veritrail.actions import Context
+from veritrail.actions.archive import Progress as PageProgress
+from veritrail.actions.archive import do_import_document, refused, tally
 from veritrail.actions.ledger import integrate
 from veritrail.cli.common import acting_actor, context, err, handle_errors, out, print_json
 from veritrail.errors import IndexBusy, InputError, VeritrailError
@@ -100,10 +103,7 @@ def import_(
             indexed = True
         except IndexBusy:
             indexed = False
-    counts = {
-        s: sum(1 for o in outcomes if o["status"] == s)
-        for s in ("imported", "duplicate", "refused")
-    }
+    counts = tally(outcomes)
     if as_json:
         print_json(
             {
@@ -120,10 +120,10 @@ def import_(
 
 
 def _import_one(
-    ctx: Any,
-    actor: Any,
+    ctx: Context,
+    actor: Actor,
     path: Path,
-    pages: Any,
+    pages: PageProgress,
     classification: Classification,
     state: str | None,
     regimes: list[str],
@@ -144,19 +144,10 @@ def _import_one(
             integrate=False,
         )
     except VeritrailError as exc:
-        return {"file": str(path), "status": "refused", "error": exc.message}
+        return refused(str(path), exc.message)
     except OSError as exc:
-        return {"file": str(path), "status": "refused", "error": f"cannot read it: {exc.strerror}"}
-    return {
-        "file": str(path),
-        "status": "imported" if imported.created else "duplicate",
-        "id": imported.id,
-        "sha256": imported.sha256,
-        "title": imported.title,
-        "language": imported.language,
-        "pages": imported.pages,
-        "ocr": imported.ocr,
-    }
+        return refused(str(path), f"cannot read it: {exc.strerror}")
+    return imported.outcome(str(path))
 
 
 def _report(
