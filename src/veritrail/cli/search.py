@@ -2,31 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from veritrail.api.archive import hit_answer
 from veritrail.cli.common import acting_actor, context, err, handle_errors, out, print_json
 from veritrail.search.indexer import reindex
 from veritrail.search.service import Found, Results
 from veritrail.search.service import search as run_search
-
-
-def _hit_json(hit: Found) -> dict[str, Any]:
-    return {
-        "record_id": hit.record_id,
-        "type": hit.record_type.value,
-        "title": hit.title,
-        "language": hit.language,
-        "source_name": hit.source_name,
-        "classification": hit.classification,
-        "year": hit.year,
-        "score": round(hit.score, 4),
-        "snippet": hit.snippet.plain(),
-        "snippet_html": hit.snippet.html(),
-    }
 
 
 def _markup(hit: Found) -> str:
@@ -86,7 +72,7 @@ def search(
                 "query": text,
                 "total": results.total,
                 "offset": results.offset,
-                "results": [_hit_json(h) for h in results.hits],
+                "results": [hit_answer(h).model_dump(mode="json") for h in results.hits],
                 "facets": {
                     facet.value: [{"value": v.value, "count": v.count} for v in values]
                     for facet, values in results.facets.items()
