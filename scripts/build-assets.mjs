@@ -10,6 +10,13 @@ const assets = [
   ["htmx.org/dist/htmx.min.js", "htmx.min.js"],
   ["swagger-ui-dist/swagger-ui-bundle.js", "swagger-ui-bundle.js"],
   ["swagger-ui-dist/swagger-ui.css", "swagger-ui.css"],
+  ["chart.js/dist/chart.umd.min.js", "chart.umd.min.js"],
+  ["leaflet/dist/leaflet.js", "leaflet.js"],
+  ["leaflet/dist/leaflet.css", "leaflet.css"],
+  ["topojson-client/dist/topojson-client.min.js", "topojson-client.min.js"],
+  // The basemap of the facilities map: country outlines, served by Veritrail
+  // itself, so the map needs no tile server.
+  ["world-atlas/countries-110m.json", "countries-110m.json"],
 ];
 
 mkdirSync(out, { recursive: true });
