@@ -7,9 +7,9 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, false, or_, select, tuple_, union_all
+from sqlalchemy import Select, select, tuple_, union_all
 
-from veritrail.access import Actor, Role
+from veritrail.access import Actor
 from veritrail.access.policy import (
     LEVELS,
     Action,
@@ -17,7 +17,6 @@ from veritrail.access.policy import (
     Resource,
     can,
     decide,
-    readable_classifications,
 )
 from veritrail.declarations.diff import DeclarationDiff, diff_documents
 from veritrail.declarations.export import export_version
@@ -39,6 +38,7 @@ from veritrail.declarations.redact import (
     without_sections,
 )
 from veritrail.declarations.status import Filed, regime_due, regime_status, type_status
+from veritrail.declarations.visibility import visible_branches, visible_clause
 from veritrail.errors import Forbidden, NotFound
 from veritrail.regimes.model import Classification, DeclarationType
 from veritrail.store.access_log import record_access
@@ -72,50 +72,6 @@ def declaration_public(ctx: Context, row: Declaration, now: datetime) -> Declara
 def _visible(actor: Actor, query: Select[Any]) -> Select[Any]:
     """Only the declarations the policy lets ``actor`` read, filtered in SQL."""
     return query.where(visible_clause(actor))
-
-
-def visible_clause(actor: Actor) -> ColumnElement[bool]:
-    """The policy for reading declarations as one WHERE clause."""
-    branches = visible_branches(actor)
-    return or_(*branches) if branches else false()
-
-
-def visible_branches(actor: Actor) -> list[ColumnElement[bool]]:
-    """The policy for reading declarations as alternatives, each one index-friendly.
-
-    Built from the same grants as ``can``: the actor's own state's records up to
-    its own ceiling, others' records up to its other ceiling, and others'
-    highly protected records only in the actor's need-to-know groups.
-    """
-    own = readable_classifications(actor, Action.DECLARATION_READ, own=True)
-    other = readable_classifications(actor, Action.DECLARATION_READ, own=False)
-    everything = len(own) == len(LEVELS)
-    branches: list[ColumnElement[bool]] = []
-    if actor.state is not None and own:
-        mine = Declaration.state == actor.state
-        branches.append(mine if everything else and_(mine, Declaration.classification.in_(own)))
-    not_mine = [Declaration.state != actor.state] if actor.state is not None else []
-    hp = Classification.HIGHLY_PROTECTED.value
-    levels = [c for c in other if c != hp]
-    if levels:
-        reach = (
-            Declaration.classification.in_(levels)
-            if len(levels) > 1
-            else Declaration.classification == levels[0]
-        )
-        branches.append(and_(reach, *not_mine) if not_mine else reach)
-    if hp in other:
-        if actor.role is Role.OPERATOR:
-            branches.append(and_(Declaration.classification == hp, *not_mine))
-        elif actor.groups:
-            branches.append(
-                and_(
-                    Declaration.classification == hp,
-                    Declaration.group_id.in_(sorted(actor.groups)),
-                    *not_mine,
-                )
-            )
-    return branches
 
 
 def _resource(row: Declaration, level: Classification | None = None) -> Resource:

@@ -183,6 +183,7 @@ def _check_type(dtype: DeclarationType, pack: RegimePack, name: str) -> None:
                             file=name,
                             field=f"{where}.list_where",
                         )
+    _check_reconciliation(dtype, pack, name)
     for r_index, rule in enumerate(dtype.rules):
         where = f"rules.{r_index}"
         found = dtype.section(rule.section)
@@ -205,6 +206,54 @@ def _check_type(dtype: DeclarationType, pack: RegimePack, name: str) -> None:
             if section.field(field_id) is None:
                 raise RegimePackError(
                     f"section {section.id!r} has no field {field_id!r}", file=name, field=where
+                )
+
+
+def _check_reconciliation(dtype: DeclarationType, pack: RegimePack, name: str) -> None:
+    rule = dtype.reconciliation
+    if rule is None:
+        return
+    if rule.item_list is not None:
+        code_list = pack.lists.get(rule.item_list)
+        if code_list is None:
+            raise RegimePackError(
+                f"unknown code list {rule.item_list!r}", file=name, field="reconciliation.item_list"
+            )
+        values = {str(code_list.attribute(e, rule.by or "")) for e in code_list.entries}
+        unknown = sorted(set(rule.limits) - values)
+        if unknown:
+            raise RegimePackError(
+                f"no entry of list {code_list.id!r} has {rule.by} = {unknown[0]!r}",
+                file=name,
+                field="reconciliation.limits",
+            )
+    for index, source in enumerate(rule.sources):
+        where = f"reconciliation.sources.{index}"
+        section = dtype.section(source.section)
+        if section is None or section.kind is not SectionKind.TABLE:
+            raise RegimePackError(
+                f"{source.section!r} is not a table section of this type", file=name, field=where
+            )
+        for field_id in (
+            source.partner,
+            source.item,
+            source.quantity,
+            source.direction_field,
+            source.unit_field,
+        ):
+            if field_id is not None and section.field(field_id) is None:
+                raise RegimePackError(
+                    f"section {section.id!r} has no field {field_id!r}", file=name, field=where
+                )
+        item = section.field(source.item)
+        if item is not None and item.type is FieldType.CHOICE:
+            grouped = {m for members in rule.item_groups.values() for m in members}
+            strange = sorted(grouped - set(item.choice_values()))
+            if strange:
+                raise RegimePackError(
+                    f"item group member {strange[0]!r} is not a choice of field {item.id!r}",
+                    file=name,
+                    field="reconciliation.item_groups",
                 )
 
 

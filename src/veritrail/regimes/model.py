@@ -215,6 +215,69 @@ class AtLeastOneRule(_Strict):
 Rule = Annotated[ThresholdRule | AtLeastOneRule, Field(discriminator="kind")]
 
 
+Unit = Literal["g", "kg", "t", "items"]
+
+
+class TransferSource(_Strict):
+    """Where a declaration type's table holds transfers, and which field says what.
+
+    A section holds one direction (``direction``) or both, told apart by the
+    value of ``direction_field`` (rows with other values, such as production,
+    are not transfers). ``partner`` is the other state: the destination of an
+    export, the origin of an import.
+    """
+
+    section: str
+    direction: Literal["export", "import"] | None = None
+    direction_field: str | None = None
+    partner: str
+    item: str
+    quantity: str
+    unit_field: str | None = None
+    unit: Unit | None = None
+
+    @model_validator(mode="after")
+    def _one_of_each(self) -> TransferSource:
+        if (self.direction is None) == (self.direction_field is None):
+            raise ValueError("give either 'direction' or 'direction_field'")
+        if (self.unit is None) == (self.unit_field is None):
+            raise ValueError("give either 'unit' or 'unit_field'")
+        return self
+
+
+class ReconciliationRule(_Strict):
+    """How exporters' and importers' declarations of a declaration type are matched.
+
+    Two sides differ when the difference is above the threshold: the larger of
+    ``absolute`` (or the item's entry in ``limits``, looked up by the ``by``
+    attribute of its code-list entry) and ``relative`` times the larger side,
+    all in ``unit``. A side that declares nothing counts as zero, so a transfer
+    below the threshold may go undeclared by the other side.
+    """
+
+    sources: Annotated[list[TransferSource], Field(min_length=1)]
+    item_list: str | None = None
+    item_groups: dict[str, list[str]] = Field(default_factory=dict)
+    unit: Unit
+    absolute: Annotated[Decimal, Field(ge=0)] = Decimal(0)
+    relative: Annotated[Decimal, Field(ge=0, lt=1)] = Decimal(0)
+    by: str | None = None
+    limits: dict[str, Decimal] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _limits_need_by(self) -> ReconciliationRule:
+        if self.limits and (self.by is None or self.item_list is None):
+            raise ValueError("'limits' need 'by' and 'item_list'")
+        return self
+
+    def group_of(self, item: str) -> str:
+        """The item as reconciled: its group's name, or the item itself."""
+        for group, members in self.item_groups.items():
+            if item in members:
+                return group
+        return item
+
+
 class DeclarationType(_Strict):
     id: Annotated[str, Field(pattern=IDENT)]
     regime: Annotated[str, Field(pattern=IDENT)]
@@ -228,6 +291,7 @@ class DeclarationType(_Strict):
     nothing_to_declare: bool = False
     sections: Annotated[list[SectionSpec], Field(min_length=1)]
     rules: list[Rule] = Field(default_factory=list)
+    reconciliation: ReconciliationRule | None = None
 
     @field_validator("sections")
     @classmethod
@@ -324,6 +388,9 @@ __all__ = [
     "Rule",
     "SectionKind",
     "SectionSpec",
+    "ReconciliationRule",
     "Text",
+    "TransferSource",
+    "Unit",
     "ThresholdRule",
 ]

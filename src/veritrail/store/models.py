@@ -404,3 +404,108 @@ class Job(Base):
     finished_at: Mapped[datetime | None]
     heartbeat_at: Mapped[datetime | None]
     worker: Mapped[str | None] = mapped_column(String(100))
+
+
+class TransferImport(Base):
+    """A file of transfer lines loaded from another system, kept as its original blob.
+
+    Its lines stand for a state's declaration of that regime and year where the
+    state submitted none in Veritrail. The import is an audited, logged action.
+    """
+
+    __tablename__ = "transfer_imports"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    sha256: Mapped[str] = mapped_column(ForeignKey("blobs.sha256"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    rows: Mapped[int] = mapped_column(Integer)
+    imported_at: Mapped[datetime] = mapped_column(default=utcnow)
+    imported_by: Mapped[str] = mapped_column(String(100))
+
+
+class TransferLine(Base):
+    """One imported transfer line, as given and with its quantity normalised."""
+
+    __tablename__ = "transfer_lines"
+    __table_args__ = (Index("ix_transfer_lines_regime_year", "regime", "year"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    import_id: Mapped[str] = mapped_column(ForeignKey("transfer_imports.id"), index=True)
+    row: Mapped[int] = mapped_column(Integer)  # line of the file, the header being line 1
+    regime: Mapped[str] = mapped_column(String(32))
+    year: Mapped[int] = mapped_column(Integer)
+    reporting_state: Mapped[str] = mapped_column(String(3))
+    partner_state: Mapped[str] = mapped_column(String(3))
+    direction: Mapped[str] = mapped_column(String(6))  # export, import
+    item: Mapped[str] = mapped_column(String(32))
+    quantity: Mapped[str] = mapped_column(String(40))  # as given, a decimal
+    unit: Mapped[str] = mapped_column(String(8))  # as given: g, kg, t, items
+    amount: Mapped[float] = mapped_column(Float)  # in the regime's reconciliation unit
+
+
+class Case(Base):
+    """A discrepancy case: a finding an analyst follows up with the states concerned.
+
+    ``fingerprint`` names what was found (a transfer pair and item, a state's
+    figure, a facility), so checks run again find their case instead of opening
+    another. Every change is an audited, logged action and raises ``version``.
+    """
+
+    __tablename__ = "cases"
+    __table_args__ = (Index("ix_cases_status_updated", "status", "updated_at"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64), unique=True)
+    check: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(40))
+    regime: Mapped[str] = mapped_column(String(32), index=True)
+    year: Mapped[int] = mapped_column(Integer, index=True)
+    states: Mapped[list[str]] = mapped_column(JSON, default=list)
+    item: Mapped[str | None] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(500))
+    explanation: Mapped[str] = mapped_column(Text)
+    finding: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(24))  # open, awaiting_state, answered, closed
+    classification: Mapped[str] = mapped_column(String(20))
+    # The need-to-know group of a highly protected case: that of the declaration it rests on.
+    group_id: Mapped[str | None] = mapped_column(ForeignKey("groups.id"))
+    assignee: Mapped[str | None] = mapped_column(String(100), index=True)
+    # States asked to clarify that have not answered yet.
+    awaiting: Mapped[list[str]] = mapped_column(JSON, default=list)
+    closure_reason: Mapped[str | None] = mapped_column(String(32))
+    closure_note: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    opened_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    closed_at: Mapped[datetime | None]
+
+    events: Mapped[list[CaseEvent]] = relationship(
+        back_populates="case", order_by="CaseEvent.id", cascade="all, delete-orphan"
+    )
+
+
+class CaseState(Base):
+    """Which states a case concerns, one row each, so a state's cases are found by index."""
+
+    __tablename__ = "case_states"
+
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    state: Mapped[str] = mapped_column(String(3), primary_key=True, index=True)
+
+
+class CaseEvent(Base):
+    """One step in a case's history: opened, assigned, asked, answered, re-evaluated, closed."""
+
+    __tablename__ = "case_events"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(32))
+    state: Mapped[str | None] = mapped_column(String(3))  # the state asked or answering
+    message: Mapped[str | None] = mapped_column(Text)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    version: Mapped[int] = mapped_column(Integer)  # the case's version after this step
+
+    case: Mapped[Case] = relationship(back_populates="events")
