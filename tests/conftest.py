@@ -44,7 +44,9 @@ def _pg_url_for_worker(worker: str) -> str | None:
 
 
 @pytest.fixture(scope="session")
-def postgres_engine(worker_id: str) -> Iterator[Engine | None]:
+def postgres_engine() -> Iterator[Engine | None]:
+    # pytest-xdist names its workers gw0, gw1…; a run without it is one process.
+    worker_id = os.environ.get("PYTEST_XDIST_WORKER", "master")
     try:
         url = _pg_url_for_worker(worker_id)
     except Exception as exc:  # noqa: BLE001 - report any connection failure plainly

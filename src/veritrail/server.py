@@ -20,6 +20,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from veritrail import __version__, api, web
 from veritrail.actions import Context
 from veritrail.actions.archive_jobs import IMPORT_JOB, import_handler
+from veritrail.actions.case_jobs import REFRESH_JOB, refresh_handler
 from veritrail.actions.log_keeper import LogKeeper
 from veritrail.api.limits import BodyLimit
 from veritrail.api.permissions import public
@@ -87,7 +88,10 @@ def create_app(settings: Settings | None = None, ctx: Context | None = None) -> 
         keeper.start()
         worker = Worker(
             ctx.sessions,
-            {IMPORT_JOB: import_handler(ctx, functools.partial(actor_for, ctx))},
+            {
+                IMPORT_JOB: import_handler(ctx, functools.partial(actor_for, ctx)),
+                REFRESH_JOB: refresh_handler(ctx),
+            },
         )
         worker.start()
         try:

@@ -46,6 +46,11 @@ class Action(StrEnum):
     ARCHIVE_READ = "archive.read"
     ARCHIVE_IMPORT = "archive.import"
     ARCHIVE_RECLASSIFY = "archive.reclassify"
+    ANALYSIS_READ = "analysis.read"
+    TRANSFERS_IMPORT = "transfers.import"
+    CASE_READ = "case.read"
+    CASE_MANAGE = "case.manage"
+    CASE_ANSWER = "case.answer"
 
 
 DESCRIPTIONS: dict[Action, str] = {
@@ -64,6 +69,11 @@ DESCRIPTIONS: dict[Action, str] = {
     Action.ARCHIVE_READ: "Find, read and download archive documents (search applies it too).",
     Action.ARCHIVE_IMPORT: "Add files to the archive (upload or bulk import), at a classification.",
     Action.ARCHIVE_RECLASSIFY: "Change the classification of an archive document (logged).",
+    Action.ANALYSIS_READ: "Run the checks (reconciliation, anomalies and others); the dashboard.",
+    Action.TRANSFERS_IMPORT: "Load transfer lines from a file of another system (logged).",
+    Action.CASE_READ: "See discrepancy cases: all of them, or those concerning one's own state.",
+    Action.CASE_MANAGE: "Open, assign, ask states about, close and reopen cases (logged).",
+    Action.CASE_ANSWER: "Answer a clarification request to one's own state (logged).",
 }
 
 
@@ -107,6 +117,7 @@ _NATIONAL_COMMON: dict[Action, Grant] = {
     Action.MY_DATA_EXPORT: Grant(own=HP, other=None),
     Action.SIGNING_KEY_READ: Grant(own=HP, other=None),
     Action.ARCHIVE_READ: Grant(own=HP, other=PU),
+    Action.CASE_READ: Grant(own=HP, other=None),
 }
 _SECRETARIAT_COMMON: dict[Action, Grant] = {
     Action.PUBLIC: ALL,
@@ -121,6 +132,7 @@ GRANTS: dict[Role, dict[Action, Grant]] = {
         **_NATIONAL_COMMON,
         Action.DECLARATION_SUBMIT: Grant(own=HP, other=None),
         Action.SIGNING_KEY_MANAGE: Grant(own=HP, other=None),
+        Action.CASE_ANSWER: Grant(own=HP, other=None),
     },
     Role.NA_VIEWER: dict(_NATIONAL_COMMON),
     Role.ANALYST: {
@@ -131,6 +143,10 @@ GRANTS: dict[Role, dict[Action, Grant]] = {
         Action.ARCHIVE_READ: ALL,
         Action.ARCHIVE_IMPORT: ALL,
         Action.ARCHIVE_RECLASSIFY: ALL,
+        Action.ANALYSIS_READ: ALL,
+        Action.TRANSFERS_IMPORT: ALL,
+        Action.CASE_READ: ALL,
+        Action.CASE_MANAGE: ALL,
     },
     Role.INSPECTOR: {
         **_SECRETARIAT_COMMON,
@@ -138,6 +154,8 @@ GRANTS: dict[Role, dict[Action, Grant]] = {
         Action.STATUS_READ: ALL,
         Action.ARCHIVE_READ: ALL,
         Action.ARCHIVE_IMPORT: ALL,
+        Action.ANALYSIS_READ: ALL,
+        Action.CASE_READ: ALL,
     },
     Role.INVESTIGATOR: {
         **_SECRETARIAT_COMMON,
@@ -164,7 +182,9 @@ GRANTS: dict[Role, dict[Action, Grant]] = {
 }
 
 # Reads of protected and highly protected material under these go to the access log.
-READS: frozenset[Action] = frozenset({Action.DECLARATION_READ, Action.ARCHIVE_READ})
+READS: frozenset[Action] = frozenset(
+    {Action.DECLARATION_READ, Action.ARCHIVE_READ, Action.CASE_READ}
+)
 
 # Roles that can reach protected material must use a second factor.
 NEEDS_SECOND_FACTOR: frozenset[Role] = frozenset(

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from veritrail.access import Actor
 from veritrail.access.policy import Action, Resource, can, require
 from veritrail.actions import audit, ledger
+from veritrail.actions.case_jobs import enqueue_refresh
 from veritrail.actions.signing_keys import check_submission_signature
 from veritrail.declarations.document import ParsedDeclaration, canonical_bytes
 from veritrail.declarations.models import Lifecycle, SubmissionResult
@@ -257,6 +258,7 @@ def do_submit_declaration(
                 original_sha256=original_sha,
             )
             outbox.touch(session, "declaration", declaration.id)
+            enqueue_refresh(session, created_by=actor.username)
     except IntegrityError as exc:
         raise Conflict(
             "another submission for this declaration was stored at the same moment; "

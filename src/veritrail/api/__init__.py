@@ -3,6 +3,7 @@
 from fastapi import APIRouter, Depends
 
 from veritrail.api import (
+    analysis,
     archive,
     declarations,
     log,
@@ -21,6 +22,7 @@ router.include_router(oversight.router)
 router.include_router(log.router)
 router.include_router(signing_keys.router)
 router.include_router(archive.router)
+router.include_router(analysis.router)
 
 # The log's static layout lives at /log, outside the API, as C2SP tlog-tiles names it.
 log_router = log.log_router

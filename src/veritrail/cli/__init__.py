@@ -8,6 +8,7 @@ import typer
 
 from veritrail.cli import (
     account,
+    analyze,
     archive,
     audit,
     db,
@@ -55,6 +56,9 @@ app.add_typer(ledger.app, name="ledger")
 app.add_typer(verify.app, name="verify")
 app.add_typer(witness.app, name="witness")
 app.add_typer(archive.app, name="archive")
+app.add_typer(analyze.app, name="analyze")
+app.add_typer(analyze.transfers_app, name="transfers")
+app.add_typer(analyze.cases_app, name="cases")
 app.command("search")(search.search)
 app.command("serve")(serve.serve)
 app.command("status")(status.status)

@@ -103,6 +103,7 @@ def demo(
             f"{summary.late} late, {summary.missing} missing, "
             f"{summary.nothing_to_declare} nothing to declare), "
             f"{summary.documents} archive documents, "
-            f"{len(summary.planted)} planted transfer inconsistencies"
+            f"{len(summary.planted)} planted transfer inconsistencies, "
+            f"{summary.cases} discrepancy cases opened"
         )
         print_logins(ctx)

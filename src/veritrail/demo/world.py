@@ -13,9 +13,10 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 
-from veritrail.access import OPERATOR, Role, totp
+from veritrail.access import OPERATOR, Actor, Role, totp
 from veritrail.access.policy import NEEDS_SECOND_FACTOR
 from veritrail.actions import Context, do_submit_declaration
 from veritrail.actions.accounts import (
@@ -23,14 +24,29 @@ from veritrail.actions.accounts import (
     do_create_organisation,
     do_create_user,
 )
+from veritrail.actions.case_jobs import CHECKS_ACTOR
+from veritrail.actions.cases import (
+    do_answer_clarification,
+    do_assign_case,
+    do_close_case,
+    do_refresh_cases,
+    do_request_clarification,
+)
 from veritrail.actions.ledger import integrate
 from veritrail.actions.login import do_set_totp_secret
 from veritrail.declarations.document import ParsedDeclaration
 from veritrail.demo.archive import load_demo_archive
 from veritrail.demo.fake import Site, fake_document
 from veritrail.errors import Conflict
+from veritrail.queries.cases import list_cases
 from veritrail.reference import states
-from veritrail.regimes.model import DeclarationType, FieldType, SectionKind, SectionSpec
+from veritrail.regimes.model import (
+    DeclarationType,
+    FieldType,
+    SectionKind,
+    SectionSpec,
+    TransferSource,
+)
 from veritrail.store.models import Facility
 
 DEMO_PASSWORD = "veritrail-demo"  # noqa: S105 - printed for the demo accounts on purpose
@@ -83,6 +99,7 @@ class DemoSummary:
     nothing_to_declare: int = 0
     documents: int = 0
     planted: list[str] = field(default_factory=list)
+    cases: int = 0
 
 
 Progress = Callable[[str, int, int], None]
@@ -114,23 +131,43 @@ def _moment(
     return moment if moment < now else None
 
 
-def _transfer_shape(section: SectionSpec) -> tuple[str, str, str] | None:
-    """(direction field, partner field, first decimal field) if rows are transfers."""
-    direction = next(
-        (
-            f.id
-            for f in section.fields
-            if f.type is FieldType.CHOICE and {"import", "export"} <= set(f.choice_values())
-        ),
-        None,
-    )
-    partner = next((f.id for f in section.fields if f.type is FieldType.STATE), None)
-    quantity = next(
-        (f.id for f in section.fields if f.type in (FieldType.DECIMAL, FieldType.INTEGER)), None
-    )
-    if direction and partner and quantity:
-        return direction, partner, quantity
-    return None
+def _mirror_line(
+    line: dict[str, Any], src: TransferSource, dst: TransferSource, section: SectionSpec, state: str
+) -> dict[str, Any]:
+    """The importer's line for an exporter's ``line``, in the importer's section's fields."""
+    moved = {src.partner, src.item, src.quantity, src.direction_field}
+    mirror = {k: v for k, v in line.items() if k not in moved and section.field(k) is not None}
+    mirror[dst.item] = line[src.item]
+    mirror[dst.quantity] = line[src.quantity]
+    mirror[dst.partner] = state
+    if dst.direction_field:
+        mirror[dst.direction_field] = "import"
+    return mirror
+
+
+def _restate(mirror: dict[str, Any], dst: TransferSource, rng: random.Random) -> None:
+    """Some importers declare a mass in the other unit: the same amount, written differently."""
+    if dst.unit_field and mirror.get(dst.unit_field) in ("kg", "t") and rng.random() < 0.3:
+        quantity = Decimal(str(mirror[dst.quantity]))
+        if mirror[dst.unit_field] == "kg":
+            mirror[dst.quantity], mirror[dst.unit_field] = str(quantity / 1000), "t"
+        else:
+            mirror[dst.quantity], mirror[dst.unit_field] = str(quantity * 1000), "kg"
+
+
+def _site(choices: list[Site], key: str, rng: random.Random) -> Site | None:
+    """Mostly the same site for a state and declaration type every year; now and then another."""
+    if not choices:
+        return None
+    if rng.random() < 0.08:
+        return rng.choice(choices)
+    return random.Random(key).choice(choices)
+
+
+def _is_import(row: dict[str, Any], src: TransferSource) -> bool:
+    if src.direction_field:
+        return bool(row.get(src.direction_field) == "import")
+    return src.direction == "import"
 
 
 def _mirror_transfers(
@@ -141,28 +178,50 @@ def _mirror_transfers(
     period: int,
 ) -> None:
     """Give importers the lines matching exporters' lines, planting a few discrepancies."""
-    for section in dtype.sections:
-        shape = _transfer_shape(section) if section.kind is SectionKind.TABLE else None
-        if shape is None:
+    rule = dtype.reconciliation
+    if rule is None:
+        return
+    for src in rule.sources:
+        # Imports come from mirroring exporters' lines; of the made-up ones a
+        # few stay, as imports whose exporter declared nothing.
+        for doc in docs.values():
+            rows = doc["data"].get(src.section)
+            if rows:
+                doc["data"][src.section] = [
+                    r for r in rows if not _is_import(r, src) or rng.random() < 0.02
+                ]
+    exports = [s for s in rule.sources if s.direction != "import"]
+    for src in exports:
+        dst = (
+            src if src.direction_field else next(s for s in rule.sources if s.direction == "import")
+        )
+        section = dtype.section(dst.section)
+        if section is None:
             continue
-        direction, partner, quantity = shape
         for state, doc in list(docs.items()):
-            for line in list(doc["data"].get(section.id) or []):
-                if line.get(direction) != "export" or line.get(partner) not in docs:
+            for line in list(doc["data"].get(src.section) or []):
+                if src.direction_field and line.get(src.direction_field) != "export":
                     continue
-                other = docs[line[partner]]
+                if line.get(src.partner) not in docs:
+                    continue
+                other = docs[line[src.partner]]
                 if other.get("nothing_to_declare"):
                     continue
-                mirror = dict(line, **{direction: "import", partner: state})
+                mirror = _mirror_line(line, src, dst, section, state)
                 roll = rng.random()
-                what = f"{dtype.key} {period}: {state} -> {line[partner]} {section.id}"
+                what = f"{dtype.key} {period}: {state} -> {line[src.partner]} {line[src.item]}"
                 if roll < 0.03:
                     summary.planted.append(f"{what}: import not declared")
                     continue
                 if roll < 0.06:
-                    mirror[quantity] = str(round(float(line[quantity]) * 1.6 + 1, 3))
+                    quantity = Decimal(str(line[src.quantity]))
+                    changed = quantity * Decimal("1.6") + 1
+                    whole = isinstance(line[src.quantity], int)
+                    mirror[dst.quantity] = int(changed) if whole else str(round(changed, 3))
                     summary.planted.append(f"{what}: quantities differ")
-                rows = other["data"].setdefault(section.id, [])
+                else:
+                    _restate(mirror, dst, rng)
+                rows = other["data"].setdefault(dst.section, [])
                 keys = list(section.unique)
                 if keys and any(all(r.get(k) == mirror.get(k) for k in keys) for r in rows):
                     continue
@@ -273,7 +332,7 @@ def load_demo(
                     moment = _moment(dtype, period, behaviour, rng, now)
                     if moment is None:
                         continue
-                    chosen = rng.choice(sites[party]) if sites.get(party) else None
+                    chosen = _site(sites.get(party, []), f"{seed}-{party}-{dtype.key}", rng)
                     doc = fake_document(
                         dtype,
                         registry=ctx.registry,
@@ -320,8 +379,54 @@ def load_demo(
         today=now.date(),
         tick=tick,
     )
+    summary.cases = _work_cases(ctx, rng)
     integrate(ctx)
     return summary
+
+
+def _work_cases(ctx: Context, rng: random.Random) -> int:
+    """Open the cases the checks find, and work a few of them as an analyst would."""
+    tally = do_refresh_cases(ctx, actor=CHECKS_ACTOR)
+    analyst = next(
+        Actor(username=u.username, role=u.role, organisation_id=u.organisation)
+        for u in DEMO_USERS
+        if u.role is Role.ANALYST
+    )
+    found, _ = list_cases(ctx, actor=OPERATOR, check="reconciliation", limit=1000)
+    # One request to France, answered; one to China, waiting; some assigned or closed.
+    for state, answer in (("FRA", True), ("CHN", False)):
+        case = next((c for c in found if state in c.states), None)
+        if case is None:
+            continue
+        do_assign_case(ctx, actor=analyst, case_id=case.id, assignee=analyst.username)
+        do_request_clarification(
+            ctx,
+            actor=analyst,
+            case_id=case.id,
+            states=[state],
+            message="Please confirm the quantity declared for this transfer, "
+            "or amend your declaration.",
+        )
+        if answer:
+            do_answer_clarification(
+                ctx,
+                actor=Actor(
+                    username=f"{state.lower()}-submitter", role=Role.NA_SUBMITTER, state=state
+                ),
+                case_id=case.id,
+                explanation="The shipment left in December and arrived in January; "
+                "we declared it on arrival.",
+            )
+    for case in rng.sample(found, min(3, len(found))):
+        if case.status == "open":
+            do_close_case(
+                ctx,
+                actor=analyst,
+                case_id=case.id,
+                reason="not_a_discrepancy",
+                note="Authorised and actual transfers compared; both figures are right.",
+            )
+    return tally.opened
 
 
 def _amend(doc: dict[str, Any], ctx: Context, rng: random.Random) -> None:

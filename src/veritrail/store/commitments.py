@@ -24,6 +24,8 @@ LOGGED_KINDS = (
     "signing_key.",
     "declaration.reclassify",
     "document.reclassify",
+    "case.",
+    "transfers.",
 )
 
 
