@@ -31,6 +31,7 @@ class Site:
     name: str
     lat: float
     lon: float
+    code: str | None = None  # the site code the secretariat assigned, the same every year
 
 
 def _allowed_codes(registry: Registry, dtype: DeclarationType, spec: FieldSpec) -> list[str]:
@@ -58,6 +59,8 @@ def fake_value(
         case FieldType.TEXT:
             if site is not None and "name" in spec.id:
                 return site.name
+            if site is not None and site.code and spec.id == "site_code":
+                return site.code
             n = rng.randint(2, 8 if not spec.multiline else 30)
             return " ".join(rng.choice(WORDS) for _ in range(n)).capitalize()[: spec.max_length]
         case FieldType.INTEGER | FieldType.DECIMAL:

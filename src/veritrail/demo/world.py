@@ -164,6 +164,28 @@ def _site(choices: list[Site], key: str, rng: random.Random) -> Site | None:
     return random.Random(key).choice(choices)
 
 
+def _export_controls(doc: dict[str, Any], key: str) -> None:
+    """Most states record chemical export controls in their 1540 matrix; a few record none."""
+    rows = doc["data"].setdefault("measures", [])
+    rows[:] = [
+        r
+        for r in rows
+        if (r.get("obligation"), r.get("weapon"), r.get("measure"))
+        != ("op3d", "chemical", "export_controls")
+    ]
+    in_place = random.Random(key).random() < 0.9
+    rows.append(
+        {
+            "obligation": "op3d",
+            "weapon": "chemical",
+            "measure": "export_controls",
+            "aspect": "legal_framework",
+            "in_place": in_place,
+            "legal_reference": "Export Control Act, section 4" if in_place else None,
+        }
+    )
+
+
 def _is_import(row: dict[str, Any], src: TransferSource) -> bool:
     if src.direction_field:
         return bool(row.get(src.direction_field) == "import")
@@ -295,6 +317,7 @@ def load_demo(
                 name=f"{place.name} {rng.choice(SITE_KINDS)} {n + 1}",
                 lat=round(place.lat + rng.uniform(-0.08, 0.08), 5),
                 lon=round(place.lon + rng.uniform(-0.08, 0.08), 5),
+                code=f"F-{state.alpha3}-{n + 1:03d}",
             )
             sites.setdefault(state.alpha3, []).append(site)
             facilities.append(
@@ -321,7 +344,10 @@ def load_demo(
                 moments: dict[str, datetime] = {}
                 for party in parties:
                     if dtype.expected == "when_applicable":
-                        if rng.random() > 0.25:
+                        # A quarter of the parties have such facilities, year after
+                        # year; now and then one is left out of a year's declarations.
+                        applies = random.Random(f"{seed}-{party}-{dtype.key}").random() < 0.25
+                        if not applies or rng.random() > 0.95:
                             continue
                         behaviour = "on_time" if rng.random() < 0.85 else "late"
                     else:
@@ -342,6 +368,8 @@ def load_demo(
                         site=chosen,
                         rows=(1, 8),
                     )
+                    if dtype.key == "unscr1540/matrix":
+                        _export_controls(doc, f"{seed}-{party}")
                     if behaviour == "nothing" and dtype.nothing_to_declare:
                         doc["data"], doc["nothing_to_declare"] = {}, True
                         summary.nothing_to_declare += 1
