@@ -5,7 +5,8 @@ port and drives Debian's Chromium through Playwright:
 
     .venv/bin/python scripts/screenshots.py [--out docs/screenshots]
 
-Writes dashboard.png, form-errors.png, diff.png and overview.png.
+Writes dashboard.png, form-errors.png, diff.png, overview.png, analysis.png and
+clarification.png.
 """
 
 from __future__ import annotations
@@ -137,6 +138,16 @@ def shoot(out: Path, ctx: Context, base_url: str) -> None:
 
         page.goto(f"/overview?period={year - 1}")
         page.screenshot(path=out / "overview.png")
+
+        page.goto("/analysis")
+        page.locator("#facility-map path").first.wait_for()
+        page.wait_for_timeout(800)  # the charts' animation
+        page.screenshot(path=out / "analysis.png", full_page=False)
+
+        sign_in(page, ctx, "chn-submitter")
+        page.goto("/clarifications")
+        page.locator("a[href^='/clarifications/c-']").first.click()
+        page.screenshot(path=out / "clarification.png", full_page=True)
         browser.close()
 
 
@@ -158,7 +169,7 @@ def main() -> int:
         finally:
             server.should_exit = True
             ctx.close()
-    for name in ("dashboard", "form-errors", "diff", "overview"):
+    for name in ("dashboard", "form-errors", "diff", "overview", "analysis", "clarification"):
         print(args.out / f"{name}.png")
     return 0
 

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import distinct, select
+from sqlalchemy import select
 
 from veritrail.access import Actor
 from veritrail.access.policy import Action, require
@@ -69,7 +69,7 @@ def run_all_checks(
 def reporting_years(ctx: Context, *, last: int = 5) -> list[int]:
     """The latest ``last`` years anyone reported on, oldest first."""
     with ctx.sessions() as session:
-        years = sorted(session.scalars(select(distinct(Declaration.period))).all())
+        years = sorted(session.scalars(select(Declaration.period).distinct()).all())
     return years[-last:]
 
 

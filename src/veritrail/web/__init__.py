@@ -5,12 +5,17 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
+from veritrail.access import Actor
+from veritrail.access.policy import Action, can
 from veritrail.api.deps import no_nul_characters
 from veritrail.web import (
     account,
     admin,
+    analysis,
     archive,
     auth,
+    cases,
+    clarifications,
     oidc,
     pages,
     search,
@@ -18,7 +23,7 @@ from veritrail.web import (
     verify,
 )
 from veritrail.web.deps import LoginRequired
-from veritrail.web.render import STATIC_DIR, render
+from veritrail.web.render import STATIC_DIR, render, templates
 
 # PostgreSQL text cannot hold NUL: refuse it at the door, with a message.
 router = APIRouter(dependencies=[Depends(no_nul_characters)])
@@ -31,6 +36,17 @@ router.include_router(signing_keys.router)
 router.include_router(verify.router)
 router.include_router(search.router)
 router.include_router(archive.router)
+router.include_router(analysis.router)
+router.include_router(cases.router)
+router.include_router(clarifications.router)
+
+
+def may(actor: Actor | None, action: str) -> bool:
+    """For templates: whether the policy lets ``actor`` do ``action`` at all (links, menus)."""
+    return actor is not None and can(actor, Action(action))
+
+
+templates.env.globals["may"] = may
 
 
 def error_page(
