@@ -17,8 +17,11 @@ import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
+from factories import make_user
+from veritrail.access import Role
+from veritrail.actions import Context
 from veritrail.cli import app
-from veritrail.settings import get_settings
+from veritrail.settings import Settings, get_settings
 from veritrail.store.db import make_engine
 from veritrail.store.models import TransferImport, TransferLine
 
@@ -248,3 +251,52 @@ def test_reconcile_of_an_unknown_regime_names_those_with_transfers(cli: CliRunne
     message = body["message"]
     assert "'nope'" in message and "att, cwc" in message
     assert "bwc" not in message and "unscr1540" not in message
+
+
+def test_a_case_is_worked_from_the_command_line(
+    cli: CliRunner, tmp_path: Path, database_url: str
+) -> None:
+    settings = Settings(data_dir=tmp_path / "data", database_url=database_url)
+    ctx = Context.from_settings(settings)
+    try:
+        make_user(ctx, "analyst", Role.ANALYST)
+        make_user(ctx, "pol-submitter", Role.NA_SUBMITTER, state="POL")
+    finally:
+        ctx.close()
+    imported(cli, tmp_path)
+    code, refreshed = run(cli, "analyze", "refresh", "--json")
+    assert code == 0 and refreshed["opened"] >= 1
+    code, listed = run(cli, "cases", "list", "--regime", "att", "--state", "POL", "--json")
+    assert code == 0 and listed["total"] == 1
+    case_id = listed["cases"][0]["id"]
+
+    assert run(cli, "cases", "assign", case_id, "analyst", "--json")[0] == 0
+    code, asked = run(
+        cli, "--as", "analyst", "cases", "ask", case_id, "--state", "PL", "-m", "Why?", "--json"
+    )
+    assert code == 0 and asked["done"] == "clarification requested"
+    # Poland answers; the United Kingdom's side of the case is not Poland's to answer.
+    code, answered = run(
+        cli,
+        "--as",
+        "pol-submitter",
+        "cases",
+        "answer",
+        case_id,
+        "-m",
+        "Two were sold on.",
+        "--json",
+    )
+    assert code == 0, answered
+    code, refused = run(cli, "cases", "close", case_id, "--reason", "settled", "--json")
+    assert code == 1 and "explained" in refused["message"]
+    assert run(cli, "cases", "close", case_id, "--reason", "explained", "--json")[0] == 0
+
+    code, shown = run(cli, "cases", "show", case_id, "--json")
+    assert code == 0 and shown["status"] == "closed" and shown["assignee"] == "analyst"
+    steps = [e["kind"] for e in shown["events"]]
+    assert steps == ["opened", "assigned", "clarification_requested", "explained", "closed"]
+    code, national = run(cli, "--as", "pol-submitter", "cases", "show", case_id, "--json")
+    assert code == 0 and national["viewed_as"] == "POL" and national["assignee"] is None
+    code, audit = run(cli, "audit", "--json")
+    assert code == 0 and audit["findings"] == []

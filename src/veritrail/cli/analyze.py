@@ -14,7 +14,15 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from veritrail.actions.cases import do_refresh_cases
+from veritrail.actions.cases import (
+    CLOSURE_REASONS,
+    do_answer_clarification,
+    do_assign_case,
+    do_close_case,
+    do_refresh_cases,
+    do_reopen_case,
+    do_request_clarification,
+)
 from veritrail.actions.transfers import do_import_transfers
 from veritrail.analysis.findings import Check
 from veritrail.analysis.reconcile import DISCREPANCIES, KINDS, Kind
@@ -213,7 +221,7 @@ def cases_list(
             limit=limit,
         )
     if as_json:
-        print_json({"total": total, "cases": found})
+        print_json({"total": total, "cases": [c.model_dump(mode="json") for c in found]})
         return
     table = Table("id", "status", "regime", "year", "states", "title", "assignee")
     for c in found:
@@ -245,6 +253,90 @@ def cases_show(case_id: str, as_json: JsonOption = False) -> None:
         who = f" {e.state}" if e.state else ""
         text = f": {escape(e.message)}" if e.message else ""
         out.print(f"  {e.at:%Y-%m-%d %H:%M} {e.kind}{who} by {e.actor}{text}", highlight=False)
+
+
+
+def _done(case_id: str, what: str, as_json: bool) -> None:
+    if as_json:
+        print_json({"ok": True, "id": case_id, "done": what})
+    else:
+        out.print(f"{case_id}: {what}.", highlight=False)
+
+
+@cases_app.command("assign")
+@handle_errors()
+def cases_assign(
+    case_id: str,
+    user: Annotated[str | None, typer.Argument(help="An analyst; leave out to unassign.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Give a case to an analyst."""
+    with context() as ctx:
+        do_assign_case(ctx, actor=acting_actor(ctx), case_id=case_id, assignee=user)
+    _done(case_id, f"assigned to {user}" if user else "unassigned", as_json)
+
+
+@cases_app.command("ask")
+@handle_errors()
+def cases_ask(
+    case_id: str,
+    message: Annotated[
+        str, typer.Option("--message", "-m", help="What the states should clarify.")
+    ],
+    state: Annotated[
+        list[str] | None,
+        typer.Option("--state", help="A state to ask (repeatable); all those concerned if none."),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Ask the states a case concerns for clarification; they see it in their portal."""
+    with context() as ctx:
+        do_request_clarification(
+            ctx, actor=acting_actor(ctx), case_id=case_id, states=state or [], message=message
+        )
+    _done(case_id, "clarification requested", as_json)
+
+
+@cases_app.command("answer")
+@handle_errors()
+def cases_answer(
+    case_id: str,
+    explanation: Annotated[str, typer.Option("--explanation", "-m", help="Your state's answer.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Answer a clarification request to your state (``--as`` a national submitter)."""
+    with context() as ctx:
+        do_answer_clarification(
+            ctx, actor=acting_actor(ctx), case_id=case_id, explanation=explanation
+        )
+    _done(case_id, "answered", as_json)
+
+
+@cases_app.command("close")
+@handle_errors()
+def cases_close(
+    case_id: str,
+    reason: Annotated[str, typer.Option(help=f"One of {', '.join(CLOSURE_REASONS)}.")],
+    note: Annotated[str | None, typer.Option(help="Why; required for 'other'.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Close a case with a reason."""
+    with context() as ctx:
+        do_close_case(ctx, actor=acting_actor(ctx), case_id=case_id, reason=reason, note=note)
+    _done(case_id, f"closed ({reason})", as_json)
+
+
+@cases_app.command("reopen")
+@handle_errors()
+def cases_reopen(
+    case_id: str,
+    note: Annotated[str, typer.Option(help="Why the case is reopened.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Reopen a closed case."""
+    with context() as ctx:
+        do_reopen_case(ctx, actor=acting_actor(ctx), case_id=case_id, note=note)
+    _done(case_id, "reopened", as_json)
 
 
 __all__ = ["app", "cases_app", "transfers_app"]
