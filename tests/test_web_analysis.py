@@ -473,6 +473,8 @@ def test_request_answer_close_and_reopen(client: TestClient, world: World) -> No
 
     client.cookies.clear()
     fra = sign_in(client, "fra-submitter")
+    dashboard = client.get("/").text
+    assert re.search(r'id="requests-notice".*?awaiting your answer: 1<', dashboard, re.S)
     portal = client.get("/clarifications").text
     awaiting = re.search(r'id="awaiting-list".*?</ul>', portal, re.S)
     assert awaiting and world.fra_deu_cwc in awaiting.group(0)
@@ -492,6 +494,7 @@ def test_request_answer_close_and_reopen(client: TestClient, world: World) -> No
     assert "Your answer is sent to the secretariat." in after
     assert 'id="answer-form"' not in after
     assert status_of(world.ctx, world.analyst, world.fra_deu_cwc) == "answered"
+    assert 'id="requests-notice"' not in client.get("/").text
 
     client.cookies.clear()
     csrf = sign_in(client, "analyst")

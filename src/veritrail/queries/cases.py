@@ -156,6 +156,14 @@ def list_cases(
     return found, total
 
 
+def awaiting_answer(ctx: Context, *, actor: Actor, limit: int = 200) -> list[CaseSummary]:
+    """Cases with a clarification request to the actor's own state still unanswered."""
+    if actor.state is None:
+        return []
+    waiting, _ = list_cases(ctx, actor=actor, status="awaiting_state", limit=limit)
+    return [c for c in waiting if actor.state in c.awaiting]
+
+
 def _own_side(finding: dict[str, Any], state: str) -> dict[str, Any]:
     """What of a finding a state sees: its own figure and its own declarations."""
     details = finding.get("details") or {}
@@ -285,6 +293,7 @@ __all__ = [
     "CaseDetail",
     "CaseEventView",
     "CaseSummary",
+    "awaiting_answer",
     "case_counts",
     "case_detail",
     "list_cases",

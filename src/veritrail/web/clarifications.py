@@ -21,7 +21,7 @@ from veritrail.access.policy import Action, Resource, can
 from veritrail.actions import Context
 from veritrail.actions.cases import AWAITING, STATUSES, do_answer_clarification
 from veritrail.api.deps import CtxDep
-from veritrail.queries.cases import CaseDetail, case_detail, list_cases
+from veritrail.queries.cases import CaseDetail, awaiting_answer, case_detail, list_cases
 from veritrail.regimes.model import Classification
 from veritrail.web.case_views import (
     ACTION_ERRORS,
@@ -103,8 +103,7 @@ def clarifications(
         return RedirectResponse(f"/cases?status={AWAITING}", status_code=303)
     language = lang(request)
     chosen = status if status in STATUSES else ""
-    waiting, _ = list_cases(ctx, actor=actor, status=AWAITING, limit=MAX_AWAITING)
-    awaiting = [c for c in waiting if state in c.awaiting]
+    awaiting = awaiting_answer(ctx, actor=actor, limit=MAX_AWAITING)
     cases, total = list_cases(
         ctx,
         actor=actor,

@@ -14,11 +14,13 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
+from veritrail.access.policy import Action, Resource, can
 from veritrail.actions import Context
 from veritrail.api.deps import CtxDep
 from veritrail.declarations.models import DeclarationPublic, ReportingStatus
 from veritrail.declarations.status import Filed, type_status
 from veritrail.queries import list_declarations
+from veritrail.queries.cases import awaiting_answer
 from veritrail.web import declarations, entry, overview, upload
 from veritrail.web.common import current_period, lang, page, period_choices, state_name
 from veritrail.web.deps import WebReferenceReader
@@ -115,6 +117,9 @@ def home(
             "optional": [d for d in rows if not d.expected],
             "mine": mine,
             "may_submit": actor.may_submit_for(actor.state),
+            "requests": len(awaiting_answer(ctx, actor=actor))
+            if can(actor, Action.CASE_READ, Resource(owner_state=actor.state))
+            else 0,
             "titles": {(d.regime, d.type): (d.regime_name, d.title) for d in rows},
         },
         actor=actor,
