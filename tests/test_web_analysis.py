@@ -255,7 +255,9 @@ def test_the_dashboard_shows_three_charts_with_their_figures(
     pair = next(r for r in findings if 'data-pair="FRA-DEU"' in r and "Chemical" in r)
     assert 'data-kind="quantity_mismatch"' in pair
     assert "40,000" in pair and "5,000" in pair and "35,000" in pair  # kg, both sides
-    assert "FRA declared exporting 40,000 kg; DEU declared importing 5,000 kg" in unescape(pair)
+    assert "France declared exporting 40,000 kg; Germany declared importing 5,000 kg" in unescape(
+        pair
+    )
 
 
 def test_the_findings_table_filters_and_pages(client: TestClient, world: World) -> None:
@@ -653,13 +655,21 @@ def test_pages_speak_chinese_and_arabic(client: TestClient, world: World) -> Non
     assert '<html lang="zh" dir="ltr">' in page
     assert "申报参与情况" in page and "差异案例" in client.get("/cases").text
     assert any(s["label"] == "按时" for s in chart(page, "participation-chart")["series"])
+    # Transfer findings are told in the reader's language, from their figures.
+    assert "法国申报出口40,000 千克；德国申报进口5,000 千克；相差35,000 千克。" in page
+    chinese = client.get(f"/cases/{world.fra_deu_cwc}").text
+    assert "法国 → 德国, 75-44-5" in chinese and "阈值为30,000 千克。" in chinese
     client.post("/language", data={"lang": "ar", "csrf": csrf, "next": "/cases"})
     arabic = client.get(f"/cases/{world.fra_deu_cwc}")
     assert '<html lang="ar" dir="rtl">' in arabic.text
+    assert "أعلنت فرنسا تصدير 40,000 كغ" in arabic.text
     client.cookies.clear()
     fra = sign_in(client, "fra-submitter")
     client.post("/language", data={"lang": "zh", "csrf": fra, "next": "/clarifications"})
     assert "澄清" in client.get("/clarifications").text
+    own = client.get(f"/clarifications/{world.fra_deu_cwc}").text
+    assert "贵国" in own and "向德国出口75-44-5 40,000 千克" in own
+    assert "5,000" not in own  # the partner's figure stays with the secretariat
 
 
 def test_an_empty_system_shows_empty_charts_and_tables(client: TestClient, ctx: Context) -> None:

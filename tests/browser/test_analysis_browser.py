@@ -154,7 +154,7 @@ def test_a_clarification_goes_to_the_state_and_comes_back_answered(
     page.get_by_role("button", name="Sign out").click()
 
     sign_in(page, "fra-na_submitter")
-    page.get_by_role("link", name="Clarifications").click()
+    page.get_by_role("link", name="Clarifications", exact=True).click()
     page.wait_for_url("**/clarifications")
     request = page.locator(f'#awaiting-list li[data-case="{case_id}"]')
     expect(request).to_be_visible()

@@ -131,6 +131,8 @@ class TransferFinding:
             "difference": self.difference,
             "threshold": self.threshold,
             "explanation": self.explanation(),
+            "exporter_reported": self.exporter_reported,
+            "importer_reported": self.importer_reported,
             "export_sources": [s.as_json() for s in self.export_sources],
             "import_sources": [s.as_json() for s in self.import_sources],
         }

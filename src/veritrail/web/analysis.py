@@ -51,6 +51,7 @@ from veritrail.web.case_views import (
 )
 from veritrail.web.common import STATUS_LABELS, STATUS_ORDER, lang, page, regime_title, state_name
 from veritrail.web.deps import web_requires
+from veritrail.web.finding_text import transfer
 
 router = APIRouter()
 
@@ -262,6 +263,7 @@ class ShownFinding:
     difference: str
     threshold: str
     explanation: str
+    explanation_language: str
     cases_url: str
 
 
@@ -281,7 +283,8 @@ def shown_finding(f: TransferFinding, ctx: Context, language: str) -> ShownFindi
         imported=number(f.imported),
         difference=number(abs(f.difference)),
         threshold=number(f.threshold),
-        explanation=f.explanation(),
+        explanation=(told := transfer(f.as_json(), language)).explanation,
+        explanation_language=told.language,
         cases_url="/cases?" + urlencode(query),
     )
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -66,6 +67,7 @@ from veritrail.web.common import (
     state_name,
 )
 from veritrail.web.deps import web_requires
+from veritrail.web.finding_text import title, told
 from veritrail.web.security import check_csrf
 
 router = APIRouter()
@@ -178,6 +180,7 @@ def _list_page(
         "cases.html",
         {
             **labels(),
+            "case_title": partial(title, language=lang(request)),
             "cases": cases,
             "total": total,
             "filters": filters,
@@ -301,6 +304,7 @@ def case_page(
         {
             **labels(),
             "case": case,
+            "told": told(case, language),
             "regime_name": regime_title(ctx, case.regime, language),
             "state_labels": {s: state_name(s, language) for s in case.states},
             "figures": figures(case, language),

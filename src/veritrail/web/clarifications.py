@@ -10,6 +10,7 @@ the way to the declaration to amend when the figure itself was wrong.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -37,6 +38,7 @@ from veritrail.web.case_views import (
 from veritrail.web.cases import LAST_PAGE, PAGE_SIZE
 from veritrail.web.common import N_, client_of, flash, lang, page, regime_title, state_name
 from veritrail.web.deps import web_requires
+from veritrail.web.finding_text import title, told
 from veritrail.web.security import check_csrf
 
 router = APIRouter()
@@ -122,6 +124,7 @@ def clarifications(
         "clarifications.html",
         {
             **labels(),
+            "case_title": partial(title, language=language),
             "state": state,
             "state_label": state_name(state, language),
             "awaiting": awaiting,
@@ -162,6 +165,7 @@ def clarification_page(
         {
             **labels(),
             "case": case,
+            "told": told(case, language),
             "state": state,
             "state_label": state_name(state, language),
             "regime_name": regime_title(ctx, case.regime, language),
