@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 from fastapi.testclient import TestClient
 
-from factories import enrol_if_needed, totp_code
+from factories import CSRF_FIELD, enrol_if_needed, web_sign_in
 from veritrail.access import OPERATOR, Role
 from veritrail.actions import Context, do_submit_declaration
 from veritrail.actions.accounts import do_create_organisation, do_create_user
@@ -21,7 +21,6 @@ from veritrail.settings import Settings
 
 PASSWORD = "correct-horse-battery"
 PERIOD = datetime.now(UTC).year - 1
-CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
 
 def make_users(ctx: Context) -> None:
@@ -107,24 +106,7 @@ def client(settings: Settings, app_ctx: Context) -> Iterator[TestClient]:
 
 
 def sign_in(client: TestClient, username: str) -> str:
-    """Sign in (password and TOTP code in one step) and return the session's CSRF token."""
-    token = CSRF.search(client.get("/login").text)
-    assert token is not None
-    code = totp_code(client.app.state.ctx, username)  # type: ignore[attr-defined]
-    response = client.post(
-        "/login",
-        data={
-            "username": username,
-            "password": PASSWORD,
-            "code": code,
-            "csrf": token.group(1),
-            "next": "/",
-        },
-    )
-    assert response.status_code == 303
-    fresh = CSRF.search(client.get("/declarations").text)
-    assert fresh is not None
-    return fresh.group(1)
+    return web_sign_in(client, username, PASSWORD, then="/declarations")
 
 
 def assert_clean_html(response: object) -> None:
@@ -384,7 +366,7 @@ def test_arabic_is_right_to_left(client: TestClient) -> None:
 
 
 def test_a_nul_character_in_a_form_is_refused_not_crashed(client: TestClient) -> None:
-    token = CSRF.search(client.get("/login").text)
+    token = CSRF_FIELD.search(client.get("/login").text)
     assert token is not None
     response = client.post(
         "/login",

@@ -24,7 +24,7 @@ import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
 
-from factories import make_user, totp_code
+from factories import make_user, web_sign_in
 from veritrail.access import OPERATOR, Actor, Role
 from veritrail.actions import Context, do_submit_declaration
 from veritrail.actions.accounts import do_add_facilities
@@ -38,7 +38,6 @@ from veritrail.store.models import Facility
 
 PASSWORD = "correct horse battery"
 PERIOD = datetime.now(UTC).year - 1
-CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 PHOSGENE = "75-44-5"  # Schedule 3: a difference counts above 30 t
 
 
@@ -149,23 +148,7 @@ def client(settings: Settings, ctx: Context) -> Iterator[TestClient]:
 
 
 def sign_in(client: TestClient, username: str) -> str:
-    """Sign in with password and TOTP code; the session's CSRF token."""
-    token = CSRF.search(client.get("/login").text)
-    assert token is not None
-    response = client.post(
-        "/login",
-        data={
-            "username": username,
-            "password": PASSWORD,
-            "code": totp_code(client.app.state.ctx, username),  # type: ignore[attr-defined]
-            "csrf": token.group(1),
-            "next": "/",
-        },
-    )
-    assert response.status_code == 303, response.text
-    fresh = CSRF.search(client.get("/account").text)
-    assert fresh is not None
-    return fresh.group(1)
+    return web_sign_in(client, username, PASSWORD, then="/account")
 
 
 def assert_clean_html(response: Response) -> None:

@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 from httpx import Response
 from markupsafe import escape
 
-from factories import make_user, totp_code
+from factories import make_user, web_sign_in
 from veritrail.access import Actor, Role
 from veritrail.actions import Context
 from veritrail.actions.archive import do_import_document
@@ -27,7 +27,6 @@ from veritrail.server import create_app
 from veritrail.settings import Settings
 
 PASSWORD = "correct horse battery"
-CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 TOTAL = re.compile(r'data-total="(\d+)"')
 
 
@@ -43,23 +42,7 @@ def analyst(ctx: Context) -> Actor:
 
 
 def sign_in(client: TestClient, username: str) -> str:
-    """Sign in (password and, where the role needs it, the TOTP code); the CSRF token."""
-    token = CSRF.search(client.get("/login").text)
-    assert token is not None
-    response = client.post(
-        "/login",
-        data={
-            "username": username,
-            "password": PASSWORD,
-            "code": totp_code(client.app.state.ctx, username),  # type: ignore[attr-defined]
-            "csrf": token.group(1),
-            "next": "/",
-        },
-    )
-    assert response.status_code == 303, response.text
-    fresh = CSRF.search(client.get("/search").text)
-    assert fresh is not None
-    return fresh.group(1)
+    return web_sign_in(client, username, PASSWORD, then="/search")
 
 
 def put(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -183,3 +184,32 @@ def annexed(
                 if spec.type is FieldType.TEXT:
                     row[spec.id] = f"{secret}-{index}"[: spec.max_length]
     return doc
+
+
+CSRF_FIELD = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+def web_sign_in(
+    client: Any, username: str, password: str = "correct horse battery", then: str = "/account"
+) -> str:
+    """Sign in through the web form (password and TOTP code); the session's CSRF token.
+
+    ``client`` is a Starlette test client of an app whose ``state.ctx`` holds the
+    users; the token is read from ``then``, a page with a form.
+    """
+    token = CSRF_FIELD.search(client.get("/login").text)
+    assert token is not None
+    response = client.post(
+        "/login",
+        data={
+            "username": username,
+            "password": password,
+            "code": totp_code(client.app.state.ctx, username),
+            "csrf": token.group(1),
+            "next": "/",
+        },
+    )
+    assert response.status_code == 303, response.text
+    fresh = CSRF_FIELD.search(client.get(then).text)
+    assert fresh is not None
+    return fresh.group(1)
