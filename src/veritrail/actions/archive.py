@@ -30,9 +30,10 @@ from veritrail.errors import InputError, NotFound, TooLarge
 from veritrail.reference import states
 from veritrail.regimes.model import Classification
 from veritrail.store import outbox
+from veritrail.store.blobs import keep_original
 from veritrail.store.commitments import document_content
 from veritrail.store.context import Context
-from veritrail.store.models import ArchiveDocument, Blob, Group
+from veritrail.store.models import ArchiveDocument, Group
 
 Progress = Callable[[int, int], None]
 
@@ -221,10 +222,7 @@ def do_import_document(
         with ctx.sessions() as session, session.begin():
             if group_id is not None and session.get(Group, group_id) is None:
                 raise NotFound(f"no need-to-know group {group_id!r}")
-            ctx.blobs.put(data)
-            if session.get(Blob, sha256) is None:
-                session.add(Blob(sha256=sha256, size=len(data), media_type=extracted.media_type))
-                session.flush()
+            keep_original(ctx.blobs, session, data, extracted.media_type)
             session.add(doc)
             doc.ledger_index = ledger.commit_version(
                 session,

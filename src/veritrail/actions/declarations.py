@@ -29,8 +29,9 @@ from veritrail.errors import Conflict, InputError, NotFound, Problem, Validation
 from veritrail.reference import states
 from veritrail.regimes.model import Classification, DeclarationType, SectionKind
 from veritrail.store import outbox
+from veritrail.store.blobs import keep_original
 from veritrail.store.context import Context
-from veritrail.store.models import Blob, Declaration, DeclarationVersion, Group
+from veritrail.store.models import Declaration, DeclarationVersion, Group
 
 
 def new_declaration_id() -> str:
@@ -83,11 +84,6 @@ def _locate_all(parsed: ParsedDeclaration, problems: list[Problem]) -> list[Prob
         Problem(parsed.locate(p.path), p.code, p.message, p.severity, field=p.path)
         for p in problems
     ]
-
-
-def _ensure_blob(session: Session, sha256: str, size: int, media_type: str) -> None:
-    if session.get(Blob, sha256) is None:
-        session.add(Blob(sha256=sha256, size=size, media_type=media_type))
 
 
 def _find_target(
@@ -211,8 +207,7 @@ def do_submit_declaration(
                 )
             original_sha = None
             if original is not None:
-                original_sha = ctx.blobs.put(original)
-                _ensure_blob(session, original_sha, len(original), media_type)
+                original_sha = keep_original(ctx.blobs, session, original, media_type)
             version = declaration.current_version + 1
             session.add(
                 DeclarationVersion(

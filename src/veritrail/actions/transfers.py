@@ -21,8 +21,9 @@ from veritrail.access.policy import Action, require
 from veritrail.actions import audit, ledger
 from veritrail.analysis.transfer_csv import parse_transfers
 from veritrail.errors import TooLarge
+from veritrail.store.blobs import keep_original
 from veritrail.store.context import Context
-from veritrail.store.models import Blob, TransferImport, TransferLine
+from veritrail.store.models import TransferImport, TransferLine
 
 _BATCH = 5_000
 
@@ -79,9 +80,7 @@ def do_import_transfers(
     import_id = new_import_id()
     now = datetime.now(UTC)
     with ctx.sessions() as session, session.begin():
-        ctx.blobs.put(data)
-        if session.get(Blob, sha256) is None:
-            session.add(Blob(sha256=sha256, size=len(data), media_type="text/csv"))
+        keep_original(ctx.blobs, session, data, "text/csv")
         session.add(
             TransferImport(
                 id=import_id,

@@ -14,7 +14,10 @@ import tempfile
 from pathlib import Path
 from typing import Protocol
 
+from sqlalchemy.orm import Session
+
 from veritrail.errors import NotFound, StorageError
+from veritrail.store.models import Blob
 
 
 class BlobStore(Protocol):
@@ -72,3 +75,12 @@ class LocalBlobStore:
 
 
 __all__ = ["BlobStore", "LocalBlobStore"]
+
+
+def keep_original(store: BlobStore, session: Session, data: bytes, media_type: str) -> str:
+    """Store ``data`` and its ``blobs`` row (once per content) in the caller's transaction."""
+    sha256 = store.put(data)
+    if session.get(Blob, sha256) is None:
+        session.add(Blob(sha256=sha256, size=len(data), media_type=media_type))
+        session.flush()
+    return sha256
