@@ -6,7 +6,6 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, Field
-from starlette.datastructures import UploadFile
 
 from veritrail.access import Actor
 from veritrail.access.policy import Action
@@ -22,8 +21,9 @@ from veritrail.actions.cases import (
 from veritrail.actions.transfers import do_import_transfers
 from veritrail.analysis.reconcile import DISCREPANCIES, KINDS, Kind
 from veritrail.analysis.run import CHECKS
-from veritrail.api.deps import CtxDep
+from veritrail.api.deps import CtxDep, client_of
 from veritrail.api.permissions import requires
+from veritrail.api.uploads import read_file
 from veritrail.errors import InputError
 from veritrail.queries.analysis import reconcile_transfers, run_all_checks
 from veritrail.queries.cases import CaseDetail, CaseSummary, case_detail, list_cases
@@ -143,18 +143,7 @@ class TransferImportAnswer(BaseModel):
 )
 async def import_transfers(request: Request, ctx: CtxDep, actor: Importer) -> TransferImportAnswer:
     """Load transfer lines from another system; one bad row refuses the file, every row listed."""
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type == "multipart/form-data":
-        form = await request.form(max_files=1, max_fields=5)
-        upload = form.get("file")
-        if not isinstance(upload, UploadFile):
-            raise InputError("send the CSV file as a form field named 'file'")
-        data, filename = await upload.read(), upload.filename or "transfers.csv"
-    else:
-        data = await request.body()
-        filename = request.query_params.get("filename") or "transfers.csv"
-    if not data:
-        raise InputError("the request carries no CSV file (empty body)")
+    data, filename = await read_file(request, "CSV file", "transfers.csv")
     result = do_import_transfers(ctx, actor=actor, data=data, filename=filename)
     return TransferImportAnswer(**result.as_json())
 
@@ -196,8 +185,7 @@ def cases(
 @router.get("/cases/{case_id}", response_model=CaseDetail)
 def case(request: Request, ctx: CtxDep, actor: CaseReader, case_id: CasePath) -> CaseDetail:
     """A case with its history (for a state: its own figures and the requests to it)."""
-    client = request.client.host if request.client else None
-    return case_detail(ctx, actor=actor, case_id=case_id, client=client)
+    return case_detail(ctx, actor=actor, case_id=case_id, client=client_of(request))
 
 
 class RefreshAnswer(BaseModel):

@@ -15,7 +15,7 @@ from veritrail.access.policy import Action
 from veritrail.actions import Context
 from veritrail.actions.archive import do_reclassify_document
 from veritrail.actions.archive_jobs import MAX_FILES, enqueue_import
-from veritrail.api.deps import CtxDep
+from veritrail.api.deps import CtxDep, client_of
 from veritrail.api.permissions import requires
 from veritrail.errors import InputError
 from veritrail.queries.archive import DocumentPublic, get_document, get_job, original_file
@@ -35,10 +35,6 @@ PurposeQuery = Annotated[
     str | None, Query(max_length=300, description="Why you read it (kept in the access log).")
 ]
 FacetValues = Annotated[list[str] | None, Query(max_length=20)]
-
-
-def _client(request: Request) -> str | None:
-    return request.client.host if request.client else None
 
 
 class SearchHit(BaseModel):
@@ -129,7 +125,7 @@ def search(
         limit=limit,
         offset=offset,
         selections={f: v for f, v in chosen.items() if v},
-        client=_client(request),
+        client=client_of(request),
     )
     return SearchAnswer(
         query=q,
@@ -154,7 +150,7 @@ def document(
 ) -> DocumentPublic:
     """One archive document: metadata, extracted text and what was found in it."""
     return get_document(
-        ctx, actor=actor, document_id=document_id, client=_client(request), purpose=purpose
+        ctx, actor=actor, document_id=document_id, client=client_of(request), purpose=purpose
     )
 
 
@@ -172,7 +168,7 @@ def original(
 ) -> Response:
     """The file exactly as it was imported (its SHA-256 is in the document and the log)."""
     data, name, media_type = original_file(
-        ctx, actor=actor, document_id=document_id, client=_client(request), purpose=purpose
+        ctx, actor=actor, document_id=document_id, client=client_of(request), purpose=purpose
     )
     safe = "".join(c for c in name if c.isalnum() or c in "-_.")[:120] or "original"
     return Response(

@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from veritrail.access import Actor
 from veritrail.access.policy import Action
 from veritrail.actions import do_prefill_draft, do_submit_declaration
-from veritrail.api.deps import SQL_INT_MAX, CtxDep
+from veritrail.api.deps import SQL_INT_MAX, CtxDep, client_of
 from veritrail.api.permissions import requires
 from veritrail.api.signing_keys import SignatureHeader, decode_signature_header
 from veritrail.api.uploads import BODY_DOC, read_upload
@@ -61,11 +61,6 @@ VersionPath = Annotated[int, Path(ge=1, le=SQL_INT_MAX, description="Version num
 def _file_answer(description: str, *media_types: str) -> dict[int | str, dict[str, Any]]:
     """The documented 200 of a route that answers with a file rather than JSON."""
     return {200: {"description": description, "content": {m: {} for m in media_types}}}
-
-
-def _client(request: Request) -> str | None:
-    """Where a read came from, for the access log."""
-    return request.client.host if request.client else None
 
 
 def _state(value: str | None) -> str | None:
@@ -275,7 +270,7 @@ def declaration(
     leaves out the rows of withheld annexes.
     """
     return declaration_detail(
-        ctx, actor=actor, declaration_id=declaration_id, client=_client(request), purpose=purpose
+        ctx, actor=actor, declaration_id=declaration_id, client=client_of(request), purpose=purpose
     )
 
 
@@ -300,7 +295,7 @@ def version(
         actor=actor,
         declaration_id=declaration_id,
         version=version,
-        client=_client(request),
+        client=client_of(request),
         purpose=purpose,
     )
 
@@ -329,7 +324,7 @@ def original(
         actor=actor,
         declaration_id=declaration_id,
         version=version,
-        client=_client(request),
+        client=client_of(request),
         purpose=purpose,
     )
     safe = "".join(c for c in name if c.isalnum() or c in "-_.")[:120] or "original"
@@ -366,7 +361,7 @@ def export(
         declaration_id=declaration_id,
         version=version,
         format=format,
-        client=_client(request),
+        client=client_of(request),
         purpose=purpose,
     )
     safe = "".join(c for c in name if c.isalnum() or c in "-_.")[:120] or f"export.{format}"
@@ -398,7 +393,7 @@ def diff(
         declaration_id=declaration_id,
         old=old,
         new=new,
-        client=_client(request),
+        client=client_of(request),
         purpose=purpose,
     )
     return {

@@ -27,6 +27,11 @@ SQL_INT_MAX = 2**31 - 1
 SQL_BIGINT_MAX = 2**63 - 1
 
 
+def client_of(request: Request) -> str | None:
+    """Where a request came from, for the access log."""
+    return request.client.host if request.client else None
+
+
 def get_ctx(request: Request) -> Context:
     ctx: Context = request.app.state.ctx
     return ctx
@@ -115,6 +120,7 @@ async def no_nul_characters(request: Request) -> None:
 
 
 __all__ = [
+    "client_of",
     "SQL_BIGINT_MAX",
     "SQL_INT_MAX",
     "CtxDep",

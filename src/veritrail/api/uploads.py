@@ -13,22 +13,29 @@ from veritrail.errors import InputError
 _EXTENSIONS = {v: k for k, v in MEDIA_TYPES.items()}
 
 
-async def read_upload(request: Request, ctx: Context) -> tuple[ParsedDeclaration, bytes, str]:
-    """The parsed declaration, its original bytes and a file name for it."""
+async def read_file(request: Request, what: str, default_name: str) -> tuple[bytes, str]:
+    """A file sent as the raw body or as multipart field ``file``, and a name for it."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type == "multipart/form-data":
         form = await request.form(max_files=1, max_fields=20)
         upload = form.get("file")
         if not isinstance(upload, UploadFile):
-            raise InputError("send the declaration as a form field named 'file'")
+            raise InputError(f"send the {what} as a form field named 'file'")
         data = await upload.read()
-        filename = upload.filename or "upload"
+        filename = upload.filename or default_name
     else:
         data = await request.body()
-        extension = _EXTENSIONS.get(content_type, "json")
-        filename = request.query_params.get("filename") or f"upload.{extension}"
+        filename = request.query_params.get("filename") or default_name
     if not data:
-        raise InputError("the request carries no declaration (empty body)")
+        raise InputError(f"the request carries no {what} (empty body)")
+    return data, filename
+
+
+async def read_upload(request: Request, ctx: Context) -> tuple[ParsedDeclaration, bytes, str]:
+    """The parsed declaration, its original bytes and a file name for it."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    extension = _EXTENSIONS.get(content_type, "json")
+    data, filename = await read_file(request, "declaration", f"upload.{extension}")
     parsed = parse_upload(data, filename, registry=ctx.registry, limits=ctx.settings)
     return parsed, data, filename
 
@@ -53,4 +60,4 @@ BODY_DOC = {
     }
 }
 
-__all__ = ["BODY_DOC", "read_upload"]
+__all__ = ["BODY_DOC", "read_file", "read_upload"]
