@@ -7,7 +7,7 @@ is resolved; one outside it is left alone.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement
@@ -28,7 +28,6 @@ Scope = frozenset[tuple[str, str, int]]
 
 @dataclass(frozen=True)
 class CheckRun:
-    reconciliation: Reconciliation
     findings: list[Finding]
     scope: Scope
 
@@ -40,11 +39,24 @@ def reconciliation(
     where: ColumnElement[bool] | None = None,
     regime: str | None = None,
     year: int | None = None,
+    declarations: Iterable[Submitted] | None = None,
 ) -> Reconciliation:
-    """Reconcile the transfers of ``regime`` (or every regime with transfers) and ``year``."""
+    """Reconcile the transfers of ``regime`` (or every regime with transfers) and ``year``.
+
+    ``declarations``, when the caller has read them already, are used instead of
+    reading again (those of other types and years are passed over).
+    """
     types = [(t.regime, t.id) for t in reconciled_types(registry, regime)]
     years = [year] if year is not None else None
-    declarations = submitted(session, types=types, years=years, where=where)
+    if declarations is None:
+        declarations = submitted(session, types=types, years=years, where=where)
+    else:
+        wanted = set(types)
+        declarations = (
+            d
+            for d in declarations
+            if (d.regime, d.type) in wanted and (year is None or d.period == year)
+        )
     imported = imported_lines(session, regimes=sorted({r for r, _ in types}), years=years)
     return reconcile_all(collect(declarations, registry, imported), registry)
 
@@ -59,17 +71,19 @@ def run_checks(
     checks: Sequence[Check] = CHECKS,
 ) -> CheckRun:
     """Run ``checks``; findings and scope limited to ``regime`` and ``year`` when given."""
-    result = reconciliation(session, registry, where=where, regime=regime, year=year)
     found: list[Finding] = []
     scope: set[tuple[str, str, int]] = set()
-    if "reconciliation" in checks:
-        found += [f.finding() for f in result.findings()]
-        lines = result.lines
-        scope |= {("reconciliation", r, y) for r, y, _ in lines.reported}
     others = [c for c in checks if c != "reconciliation"]
-    if others:
-        # Year-over-year figures need every year, so these read everything.
-        declarations: list[Submitted] = list(submitted(session, where=where))
+    # Year-over-year figures need every year, so the other checks read everything,
+    # once; reconciliation then takes its declarations from what was read.
+    declarations = list(submitted(session, where=where)) if others else None
+    if "reconciliation" in checks:
+        result = reconciliation(
+            session, registry, where=where, regime=regime, year=year, declarations=declarations
+        )
+        found += [f.finding() for f in result.findings()]
+        scope |= {("reconciliation", r, y) for r, y, _ in result.lines.reported}
+    if declarations is not None:
         covered = {(d.regime, d.period) for d in declarations}
         runs = {
             "anomaly": year_over_year,
@@ -85,7 +99,7 @@ def run_checks(
     if year is not None:
         found = [f for f in found if f.year == year]
         scope = {s for s in scope if s[2] == year}
-    return CheckRun(reconciliation=result, findings=found, scope=frozenset(scope))
+    return CheckRun(findings=found, scope=frozenset(scope))
 
 
 __all__ = ["CHECKS", "CheckRun", "Scope", "reconciliation", "run_checks"]
