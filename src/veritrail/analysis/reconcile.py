@@ -153,13 +153,20 @@ class TransferFinding:
         )
 
 
+def plain(value: float | None) -> str:
+    """A figure as people read it: thousands separated, no trailing zeros, — for none."""
+    if value is None:
+        return "—"
+    return f"{value:,.3f}".rstrip("0").rstrip(".") if value % 1 else f"{value:,.0f}"
+
+
 def figure(value: float | None, unit: str) -> str:
+    """A quantity with its unit, in the explanations' English."""
     if value is None:
         return "nothing"
-    text = f"{value:,.3f}".rstrip("0").rstrip(".") if value % 1 else f"{value:,.0f}"
     if unit == "items" and value == 1:
         unit = "item"
-    return f"{text} {unit}"
+    return f"{plain(value)} {unit}"
 
 
 @dataclass(frozen=True)
@@ -415,6 +422,7 @@ __all__ = [
     "Reconciliation",
     "TransferFinding",
     "figure",
+    "plain",
     "item_limits",
     "reconcile",
     "reconcile_all",

@@ -25,7 +25,7 @@ from veritrail.actions.cases import (
 )
 from veritrail.actions.transfers import do_import_transfers
 from veritrail.analysis.findings import Check
-from veritrail.analysis.reconcile import DISCREPANCIES, KINDS, Kind
+from veritrail.analysis.reconcile import DISCREPANCIES, KINDS, Kind, plain
 from veritrail.analysis.run import CHECKS
 from veritrail.cli.common import acting_actor, context, handle_errors, out, print_json
 from veritrail.errors import InputError
@@ -41,10 +41,6 @@ RegimeOption = Annotated[
 ]
 YearOption = Annotated[int | None, typer.Option("--year", help="Only this year.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
-
-
-def _amount(value: float | None) -> str:
-    return "—" if value is None else f"{value:,.3f}".rstrip("0").rstrip(".")
 
 
 @app.command("reconcile")
@@ -105,9 +101,9 @@ def reconcile(
             f.exporter,
             f.importer,
             escape(f.item),
-            _amount(f.exported),
-            _amount(f.imported),
-            _amount(f.difference),
+            plain(f.exported),
+            plain(f.imported),
+            plain(f.difference),
             f.unit,
         )
     out.print(table)
@@ -253,7 +249,6 @@ def cases_show(case_id: str, as_json: JsonOption = False) -> None:
         who = f" {e.state}" if e.state else ""
         text = f": {escape(e.message)}" if e.message else ""
         out.print(f"  {e.at:%Y-%m-%d %H:%M} {e.kind}{who} by {e.actor}{text}", highlight=False)
-
 
 
 def _done(case_id: str, what: str, as_json: bool) -> None:

@@ -16,6 +16,7 @@ from fastapi import Form, Path, Query
 from fastapi.responses import Response
 
 from veritrail.actions.cases import ANSWERED, AWAITING, CLOSED, OPEN, RESOLVED
+from veritrail.analysis.reconcile import plain
 from veritrail.analysis.report import media_type
 from veritrail.errors import Conflict, Forbidden, InputError, NotFound
 from veritrail.queries.cases import CaseDetail
@@ -87,9 +88,7 @@ def number(value: Any) -> str:
         return "—"
     if not isinstance(value, int | float):
         return str(value)
-    if isinstance(value, float) and value % 1:
-        return f"{value:,.3f}".rstrip("0").rstrip(".")
-    return f"{value:,.0f}"
+    return plain(value)
 
 
 @dataclass(frozen=True, slots=True)
