@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from veritrail.access import Actor
 from veritrail.access.policy import Action, require
-from veritrail.analysis.findings import Check, Finding
+from veritrail.analysis.findings import Check
 from veritrail.analysis.reconcile import Reconciliation, TransferFinding
 from veritrail.analysis.run import CHECKS, CheckRun, reconciliation, run_checks
 from veritrail.analysis.transfers import rule_for
@@ -149,16 +149,6 @@ def finding_rows(findings: Sequence[TransferFinding]) -> list[list[Any]]:
     ]
 
 
-CHECK_HEADERS = ("check", "kind", "regime", "year", "states", "item", "title", "explanation")
-
-
-def check_rows(findings: Sequence[Finding]) -> list[list[Any]]:
-    return [
-        [f.check, f.kind, f.regime, f.year, " ".join(f.states), f.item, f.title, f.explanation]
-        for f in findings
-    ]
-
-
 CASE_HEADERS = (
     "id",
     "status",
@@ -201,10 +191,8 @@ def case_rows(cases: Sequence[CaseSummary]) -> list[list[Any]]:
 
 __all__ = [
     "CASE_HEADERS",
-    "CHECK_HEADERS",
     "FINDING_HEADERS",
     "case_rows",
-    "check_rows",
     "facility_points",
     "finding_rows",
     "participation",
